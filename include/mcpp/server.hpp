@@ -1,0 +1,338 @@
+// libmcpp's server API: register tools, resources, resource templates and prompts, then serve
+// them over a transport (see mcpp/transport/*.hpp). Registries may change while serving.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mcpp/content.hpp"
+#include "jsonrpc/message.hpp"
+#include "mcpp/json.hpp"
+#include "mcpp/tool.hpp"
+
+namespace mcpp {
+
+// Every asynchronous handler returns a Task: an Asio C++20 coroutine.
+template <class T>
+using Task = boost::asio::awaitable<T>;
+
+// Throw from a handler to answer with a JSON-RPC error (code, message, optional data).
+using RpcError = jsonrpc::RpcError;
+
+// MCP resource-specific error code (resource not found) in the stateful revisions.
+inline constexpr int kResourceNotFound = -32002;
+
+enum class LogLevel { kDebug, kInfo, kNotice, kWarning, kError, kCritical, kAlert, kEmergency };
+std::string_view to_string(LogLevel level);
+std::optional<LogLevel> parse_log_level(std::string_view s);
+
+struct ServerInfo {
+  std::string name = "mcpp";
+  std::string version = "0.1.0";
+  std::string title;
+  std::string description;
+  std::string website_url;
+  std::vector<Icon> icons;
+};
+
+struct ServerOptions {
+  ServerInfo info;
+  std::string instructions;
+  // Items per page of every list result; a longer list gets a nextCursor.
+  std::size_t page_size = 100;
+  // How long ctx.elicit/sample/list_roots wait for the client.
+  std::chrono::milliseconds client_request_timeout{std::chrono::minutes(5)};
+};
+
+// ---- tools -------------------------------------------------------------------------------
+struct ToolAnnotations {
+  std::string title;
+  std::optional<bool> read_only_hint;
+  std::optional<bool> destructive_hint;
+  std::optional<bool> idempotent_hint;
+  std::optional<bool> open_world_hint;
+};
+
+struct Tool {
+  std::string name;
+  std::string title;
+  std::string description;
+  json::object input_schema{{"type", "object"}};
+  std::optional<json::object> output_schema;
+  ToolAnnotations annotations;
+  std::vector<Icon> icons;
+  json::object meta;
+};
+
+// What a tool returns. A failure the model should see is a result with is_error = true.
+struct ToolResult {
+  json::array content;
+  std::optional<json::value> structured_content;
+  bool is_error = false;
+  json::object meta;
+
+  static ToolResult text(std::string text);
+  static ToolResult error(std::string message);
+  ToolResult& add(json::object content_block);
+};
+
+class Context;
+using ToolHandler = std::function<Task<ToolResult>(const json::object& arguments, Context& ctx)>;
+
+// ---- resources -------------------------------------------------------------------------------
+struct Resource {
+  std::string uri;
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  std::optional<std::int64_t> size;
+  Annotations annotations;
+  std::vector<Icon> icons;
+};
+
+// Returns the resource's contents: objects built with text_contents()/blob_contents().
+using ResourceHandler =
+    std::function<Task<std::vector<json::object>>(const std::string& uri, Context& ctx)>;
+
+using Variables = std::map<std::string, std::string, std::less<>>;
+// Returns completion candidates for an argument given its partial value and the other arguments
+// already filled in.
+using Completer = std::function<std::vector<std::string>(std::string_view partial,
+                                                         const Variables& context)>;
+
+struct ResourceTemplate {
+  std::string uri_template;  // RFC 6570, e.g. "file:///{path}"
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  Annotations annotations;
+  std::vector<Icon> icons;
+  std::map<std::string, Completer, std::less<>> completers;  // per template variable
+};
+
+using TemplateHandler = std::function<Task<std::vector<json::object>>(
+    const std::string& uri, const Variables& variables, Context& ctx)>;
+
+// ---- prompts ---------------------------------------------------------------------------------
+struct PromptArgument {
+  std::string name;
+  std::string title;
+  std::string description;
+  bool required = false;
+  Completer complete;  // optional
+};
+
+struct Prompt {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::vector<PromptArgument> arguments;
+  std::vector<Icon> icons;
+};
+
+struct PromptResult {
+  std::string description;
+  json::array messages;  // built with prompt_message()
+  PromptResult& add(std::string_view role, json::object content_block);
+};
+json::object prompt_message(std::string_view role, json::object content_block);
+
+using PromptHandler = std::function<Task<PromptResult>(const Variables& arguments, Context& ctx)>;
+
+// ---- the per-request context -------------------------------------------------------------
+struct ElicitResult {
+  std::string action;  // "accept", "decline" or "cancel"
+  json::object content;
+  bool accepted() const { return action == "accept"; }
+};
+
+namespace detail {
+// What a Context talks to; implemented per era by the server (stateful session now, stateless
+// multi-round-trip later). Not for applications.
+class ContextBackend {
+ public:
+  virtual ~ContextBackend() = default;
+  virtual std::string_view protocol_version() const = 0;
+  virtual std::string_view session_id() const = 0;
+  virtual const json::object& client_capabilities() const = 0;
+  virtual const json::object& client_info() const = 0;
+  virtual const json::object& request_meta() const = 0;
+  virtual std::stop_token stop_token() const = 0;
+  virtual void notify(std::string_view method, json::object params) = 0;
+  virtual bool log_enabled(LogLevel level) const = 0;
+  virtual Task<json::value> request(std::string method, json::object params) = 0;
+};
+}  // namespace detail
+
+// Handed to every handler: who the client is, progress, logs, cancellation, and requests back to
+// the client (elicitation, sampling, roots) — the same calls in every protocol era.
+class Context {
+ public:
+  explicit Context(std::shared_ptr<detail::ContextBackend> backend) : b_(std::move(backend)) {}
+
+  std::string_view protocol_version() const { return b_->protocol_version(); }
+  std::string_view session_id() const { return b_->session_id(); }
+  const json::object& client_capabilities() const { return b_->client_capabilities(); }
+  const json::object& client_info() const { return b_->client_info(); }
+  const json::object& meta() const { return b_->request_meta(); }
+  bool client_supports(std::string_view capability) const;
+
+  // Cancelled by the client (notifications/cancelled) or by the connection going away.
+  std::stop_token stop_token() const { return b_->stop_token(); }
+  bool cancelled() const { return b_->stop_token().stop_requested(); }
+
+  // Sends notifications/progress when the client asked for progress (a progressToken).
+  void progress(double progress, std::optional<double> total = {}, std::string message = {});
+  // Sends notifications/message when the client's log level lets it through.
+  void log(LogLevel level, json::value data, std::string logger = {});
+  void info(std::string text) { log(LogLevel::kInfo, json::value(std::move(text))); }
+  // Any notification related to this request.
+  void notify(std::string_view method, json::object params) {
+    b_->notify(method, std::move(params));
+  }
+
+  // Asks the user for structured input (form mode); the schema is a flat object schema.
+  Task<ElicitResult> elicit(std::string message, json::object requested_schema);
+  // Sends the user to a URL (URL mode, 2025-11-25 and later).
+  Task<ElicitResult> elicit_url(std::string message, std::string url, std::string elicitation_id);
+  // sampling/createMessage: params as the spec defines them; returns the client's result.
+  Task<json::object> sample(json::object params);
+  // roots/list: the client's roots.
+  Task<json::array> list_roots();
+  // Any request to the client.
+  Task<json::value> request(std::string method, json::object params) {
+    return b_->request(std::move(method), std::move(params));
+  }
+
+ private:
+  std::shared_ptr<detail::ContextBackend> b_;
+};
+
+// Options of a typed tool (see Server::tool).
+struct ToolOptions {
+  std::string title;
+  ToolAnnotations annotations;
+  std::vector<Icon> icons;
+  json::object meta;
+};
+
+// ---- the server -------------------------------------------------------------------------------
+class Server {
+ public:
+  explicit Server(ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Raw registration with a hand-written schema. Arguments are validated against
+  // tool.input_schema before the handler runs; structuredContent against tool.output_schema.
+  // Throws std::invalid_argument for an invalid schema or name. Replaces a tool of the same name.
+  void add_tool(Tool tool, ToolHandler handler);
+  bool remove_tool(std::string_view name);
+
+  // Typed registration: `handler(const Args&, Context&)` returns (or co_returns, as a Task) a
+  // ToolResult, a std::string (text content) or a described struct (structuredContent, with a
+  // text fallback and an outputSchema derived from the struct). The input schema is derived from
+  // Args, a struct described with BOOST_DESCRIBE_STRUCT; arguments are validated against it and
+  // arrive converted.
+  template <class F>
+  void tool(std::string name, std::string description, F handler, ToolOptions options = {});
+
+  void add_resource(Resource resource, ResourceHandler handler);
+  bool remove_resource(std::string_view uri);
+  void add_resource_template(ResourceTemplate tmpl, TemplateHandler handler);
+  bool remove_resource_template(std::string_view uri_template);
+
+  void add_prompt(Prompt prompt, PromptHandler handler);
+  bool remove_prompt(std::string_view name);
+
+  // Tells the sessions subscribed to `uri` that it changed (notifications/resources/updated).
+  void notify_resource_updated(std::string_view uri);
+
+  const ServerOptions& options() const;
+
+  class Impl;
+  const std::shared_ptr<Impl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// ---- typed tools -----------------------------------------------------------------------------
+namespace detail {
+template <class F>
+struct handler_traits : handler_traits<decltype(&F::operator())> {};
+template <class C, class R, class A, class Ctx>
+struct handler_traits<R (C::*)(A, Ctx) const> {
+  using args = std::remove_cvref_t<A>;
+  using result = R;
+};
+template <class C, class R, class A, class Ctx>
+struct handler_traits<R (C::*)(A, Ctx)> : handler_traits<R (C::*)(A, Ctx) const> {};
+template <class R, class A, class Ctx>
+struct handler_traits<R (*)(A, Ctx)> {
+  using args = std::remove_cvref_t<A>;
+  using result = R;
+};
+
+template <class R>
+constexpr bool is_structured_result = is_described_struct<R> || std::is_same_v<R, json::object>;
+
+template <class R>
+ToolResult to_tool_result(R&& r) {
+  using T = std::remove_cvref_t<R>;
+  if constexpr (std::is_same_v<T, ToolResult>) {
+    return std::forward<R>(r);
+  } else if constexpr (std::is_convertible_v<T, std::string>) {
+    return ToolResult::text(std::string(std::forward<R>(r)));
+  } else if constexpr (is_structured_result<T>) {
+    ToolResult out;
+    json::value j = to_json(r);
+    out.content.push_back(text_content(json::serialize(j)));
+    out.structured_content = std::move(j);
+    return out;
+  } else {
+    static_assert(sizeof(T) == 0,
+                  "a tool returns ToolResult, std::string or a described struct");
+  }
+}
+}  // namespace detail
+
+template <class F>
+void Server::tool(std::string name, std::string description, F handler, ToolOptions options) {
+  using Traits = detail::handler_traits<std::decay_t<F>>;
+  using Args = typename Traits::args;
+  using R = typename Traits::result;
+  using Out = typename detail::task_value<R>::type;
+  Tool t;
+  t.name = std::move(name);
+  t.description = std::move(description);
+  t.title = std::move(options.title);
+  t.annotations = std::move(options.annotations);
+  t.icons = std::move(options.icons);
+  t.meta = std::move(options.meta);
+  t.input_schema = schema_of<Args>();
+  if constexpr (detail::is_described_struct<Out>) t.output_schema = schema_of<Out>();
+  auto fn = std::make_shared<std::decay_t<F>>(std::move(handler));
+  add_tool(std::move(t), [fn](const json::object& args, Context& ctx) -> Task<ToolResult> {
+    Args a = from_json<Args>(args);
+    if constexpr (detail::is_task<R>::value) {
+      co_return detail::to_tool_result(co_await (*fn)(a, ctx));
+    } else {
+      co_return detail::to_tool_result((*fn)(a, ctx));
+    }
+  });
+}
+
+}  // namespace mcpp

@@ -1,0 +1,76 @@
+// Streamable HTTP (one endpoint for POST, GET and DELETE) and the legacy HTTP+SSE transport
+// (GET /sse + POST /messages) on one Asio/Beast server, with TLS when given a certificate.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mcpp/server.hpp"
+#include "mcpp/transport/event_store.hpp"
+
+namespace mcpp {
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";  // loopback unless told otherwise
+  std::uint16_t port = 8080;       // 0 picks a free port (see HttpServer::port())
+  std::string endpoint = "/mcp";   // Streamable HTTP
+  std::string sse_endpoint = "/sse";            // legacy HTTP+SSE: the stream
+  std::string messages_endpoint = "/messages";  // legacy HTTP+SSE: where clients POST
+  int threads = 1;
+
+  // Origin/Host validation (DNS-rebinding protection). Empty lists mean: when bound to loopback,
+  // only localhost/127.0.0.1/[::1] on any port; otherwise Host is not checked and Origin must
+  // match the Host header. Entries are "host" or "host:port" (Host) and full origins (Origin).
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
+
+  std::size_t max_body_bytes = 4 * 1024 * 1024;  // 413 beyond
+  std::size_t max_header_bytes = 16 * 1024;       // 431 beyond
+  std::chrono::milliseconds header_timeout{10'000};  // to receive a request's headers and body
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connection with no request
+  std::chrono::milliseconds keepalive_interval{15'000};  // SSE comment lines on idle streams
+  std::chrono::milliseconds sse_retry{1'000};            // "retry:" sent in the priming event
+  std::chrono::milliseconds session_idle_expiry{std::chrono::hours(1)};
+  std::size_t max_sessions = 10'000;
+  std::size_t max_connections = 20'000;
+
+  // Answer requests with application/json when the handler sent nothing else before its result
+  // (SSE otherwise). When false, every request response is an SSE stream.
+  bool json_response = true;
+
+  // Resumability: SSE events get ids and are kept here for Last-Event-ID replay. Defaults to an
+  // in-memory store.
+  std::shared_ptr<EventStore> event_store;
+
+  // TLS: both set means HTTPS.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+};
+
+class HttpServer {
+ public:
+  HttpServer(Server& server, HttpOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens; throws std::system_error with a clear message when the address is taken.
+  void listen();
+  // The bound port (after listen()).
+  std::uint16_t port() const;
+  // Runs the server on options.threads threads until stop(); calls listen() if needed.
+  void run();
+  // Stops accepting, ends sessions and makes run() return. Thread-safe.
+  void stop();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mcpp
