@@ -12,8 +12,8 @@ bool Context::client_supports(std::string_view capability) const {
 void Context::progress(double progress, std::optional<double> total, std::string message) {
   const json::value* token = find(meta(), "progressToken");
   if (!token || !(token->is_string() || token->is_int64() || token->is_uint64())) return;
-  json::object p{{"progressToken", *token}, {"progress", progress}};
-  if (total) p["total"] = *total;
+  json::object p{{"progressToken", *token}, {"progress", number(progress)}};
+  if (total) p["total"] = number(*total);
   if (!message.empty() && protocol_version() >= protocol::k2025_03_26) p["message"] = message;
   notify("notifications/progress", std::move(p));
 }

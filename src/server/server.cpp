@@ -109,15 +109,15 @@ void Server::add_tool(Tool tool, ToolHandler handler) {
     throw std::invalid_argument("tool \"" + tool.name +
                                 "\": inputSchema must have \"type\": \"object\"");
   }
-  auto entry = std::make_shared<ToolEntry>();
+  std::optional<schema::Validator> input, output;
   try {
-    entry->input = schema::Validator::compile(tool.input_schema);
-    if (tool.output_schema) entry->output = schema::Validator::compile(*tool.output_schema);
+    input = schema::Validator::compile(tool.input_schema);
+    if (tool.output_schema) output = schema::Validator::compile(*tool.output_schema);
   } catch (const std::exception& e) {
     throw std::invalid_argument("tool \"" + tool.name + "\": invalid schema: " + e.what());
   }
-  entry->tool = std::move(tool);
-  entry->handler = std::move(handler);
+  auto entry = std::make_shared<ToolEntry>(
+      ToolEntry{std::move(tool), std::move(handler), std::move(*input), std::move(output)});
   std::string key = entry->tool.name;
   {
     std::unique_lock lock(impl_->mu);

@@ -36,8 +36,8 @@ class SessionHarness {
 
   // Sends one payload (text) and runs until the session answers; returns the reply (null when
   // none).
-  json::value send(std::string_view text) {
-    json::value payload = json::parse(text);
+  json::value send(std::string_view text) { return send_value(json::parse(text)); }
+  json::value send_value(json::value payload) {
     json::value reply;
     boost::asio::co_spawn(
         io, [&]() -> Task<void> { reply = co_await session->handle(payload, sink); },
