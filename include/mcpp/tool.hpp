@@ -191,7 +191,9 @@ T from_json(const json::value& v, const std::string& path = {}) {
 template <class T>
 json::value to_json(const T& v) {
   using namespace detail;
-  if constexpr (std::is_same_v<T, bool> || std::is_arithmetic_v<T>) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return number(static_cast<double>(v));  // 5.0 as 5, not 5E0
+  } else if constexpr (std::is_same_v<T, bool> || std::is_arithmetic_v<T>) {
     return json::value(v);
   } else if constexpr (std::is_same_v<T, std::string>) {
     return json::value(v);
