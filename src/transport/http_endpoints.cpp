@@ -1,0 +1,214 @@
+// Request routing (Host/Origin checks, then the endpoint by path), the legacy 2024-11-05 HTTP+SSE
+// endpoints (GET /sse, POST /messages) and the response building blocks all endpoints use.
+#include "transport/http_endpoints.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
+
+#include "jsonrpc/message.hpp"
+
+namespace mcpp {
+
+namespace asio = boost::asio;
+
+namespace {
+
+HttpOptions with_defaults(HttpOptions options) {
+  if (!options.event_store) options.event_store = make_memory_event_store();
+  return options;
+}
+
+HttpResponse method_not_allowed(std::string_view path, std::string_view allow) {
+  HttpResponse r =
+      error_response(http::status::method_not_allowed, jsonrpc::kInvalidRequest,
+                     "Method Not Allowed: " + std::string(path) + " accepts " + std::string(allow));
+  r.set(http::field::allow, allow);
+  return r;
+}
+
+}  // namespace
+
+HttpServerState::HttpServerState(Server& s, HttpOptions o)
+    : server(s),
+      options(with_defaults(std::move(o))),
+      origins(options),
+      sessions(server, options.max_sessions, options.event_store, options.sse_retry) {}
+
+// ---- StreamWaiter -------------------------------------------------------------------------------
+
+StreamWaiter::StreamWaiter(const asio::any_io_executor& strand) : timer_(strand) {}
+
+std::function<void()> StreamWaiter::waker() {
+  return [weak = weak_from_this(), ex = timer_.get_executor()] {
+    asio::post(ex, [weak] {
+      if (auto self = weak.lock()) self->timer_.cancel();
+    });
+  };
+}
+
+Task<bool> StreamWaiter::wait(std::chrono::milliseconds timeout) {
+  timer_.expires_after(timeout);
+  boost::system::error_code ec;
+  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec == asio::error::operation_aborted;
+}
+
+// ---- responses --------------------------------------------------------------------------------
+
+HttpResponse make_response(http::status status, std::string body, std::string_view content_type) {
+  HttpResponse r{status, 11};
+  if (!content_type.empty()) r.set(http::field::content_type, content_type);
+  r.body() = std::move(body);
+  return r;
+}
+
+HttpResponse json_response(http::status status, const json::value& body) {
+  return make_response(status, json::serialize(body), "application/json");
+}
+
+HttpResponse error_response(http::status status, int code, std::string message) {
+  return json_response(status, jsonrpc::make_error(nullptr, code, std::move(message)));
+}
+
+HttpResponse empty_response(http::status status) {
+  return HttpResponse{status, 11};
+}
+
+HttpResponse sse_head() {
+  HttpResponse r{http::status::ok, 11};
+  r.set(http::field::content_type, "text/event-stream");
+  r.set(http::field::cache_control, "no-cache");
+  r.set(http::field::connection, "keep-alive");
+  r.set("X-Accel-Buffering", "no");  // tells nginx-style proxies not to buffer the stream
+  return r;
+}
+
+std::string_view header_value(const HttpRequest& request, std::string_view name) {
+  auto it = request.find(name);
+  if (it == request.end()) return {};
+  auto v = it->value();
+  return {v.data(), v.size()};
+}
+
+std::shared_ptr<HttpSession> create_session(HttpServerState& state, bool legacy) {
+  if (auto s = state.sessions.create(legacy)) return s;
+  for (auto& expired : state.sessions.remove_expired(state.options.session_idle_expiry)) {
+    expired->close();
+  }
+  return state.sessions.create(legacy);
+}
+
+// ---- routing ----------------------------------------------------------------------------------
+
+Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request,
+                                StreamWaiter& waiter) {
+  std::string_view host = header_value(request, "Host");
+  if (std::string why = state.origins.check_host(host); !why.empty()) {
+    co_return reply_with(
+        error_response(host.empty() ? http::status::bad_request : http::status::forbidden,
+                       jsonrpc::kInvalidRequest, std::move(why)));
+  }
+  if (std::string why = state.origins.check_origin(header_value(request, "Origin"), host);
+      !why.empty()) {
+    co_return reply_with(
+        error_response(http::status::forbidden, jsonrpc::kInvalidRequest, std::move(why)));
+  }
+  std::string_view target(request.target().data(), request.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  const HttpOptions& o = state.options;
+  if (path == o.endpoint) co_return co_await handle_mcp_endpoint(state, request, waiter);
+  if (!o.sse_endpoint.empty() && path == o.sse_endpoint) {
+    if (request.method() != http::verb::get) co_return reply_with(method_not_allowed(path, "GET"));
+    co_return co_await handle_legacy_stream(state, request, waiter);
+  }
+  if (!o.messages_endpoint.empty() && path == o.messages_endpoint) {
+    if (request.method() != http::verb::post) {
+      co_return reply_with(method_not_allowed(path, "POST"));
+    }
+    co_return co_await handle_legacy_message(state, request);
+  }
+  co_return reply_with(error_response(
+      http::status::not_found, jsonrpc::kInvalidRequest,
+      "Not Found: nothing at " + std::string(path) + "; the MCP endpoint is " + o.endpoint));
+}
+
+// ---- legacy HTTP+SSE (2024-11-05) -------------------------------------------------------------
+
+Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest&, StreamWaiter& waiter) {
+  auto session = create_session(state, true);
+  if (!session) {
+    co_return reply_with(error_response(http::status::service_unavailable, -32000,
+                                        "Service Unavailable: too many sessions; try later"));
+  }
+  auto attachment = session->standalone()->attach(waiter.waker(), nullptr, false);
+  Reply r;
+  r.response = sse_head();
+  r.stream = session->standalone();
+  r.token = attachment.token;
+  sse::append_event(r.preamble, "", "endpoint",
+                    state.options.messages_endpoint + "?session_id=" + session->id());
+  r.preamble += attachment.preamble;
+  r.watch_peer = true;
+  // The session lives as long as its /sse connection (and does not expire meanwhile).
+  r.lease = std::shared_ptr<void>(
+      nullptr, [&sessions = state.sessions, session, hold = session->hold()](void*) {
+        sessions.remove(session->id());
+        session->close();
+      });
+  co_return r;
+}
+
+Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request) {
+  std::string_view target(request.target().data(), request.target().size());
+  std::string id;
+  if (auto url = boost::urls::parse_origin_form(target)) {
+    auto params = url->params();
+    if (auto it = params.find("session_id"); it != params.end()) id = (*it).value;
+  }
+  if (id.empty()) {
+    co_return reply_with(
+        error_response(http::status::bad_request, jsonrpc::kInvalidRequest,
+                       "Bad Request: POST " + state.options.messages_endpoint +
+                           " needs ?session_id=<id>, as given by the endpoint event of " +
+                           state.options.sse_endpoint));
+  }
+  auto session = state.sessions.find(id);
+  if (!session || !session->legacy()) {
+    co_return reply_with(error_response(http::status::not_found, kSessionNotFound,
+                                        "Session not found: it ended or never existed; open " +
+                                            state.options.sse_endpoint + " again"));
+  }
+  if (!is_media_type(header_value(request, "Content-Type"), "application/json")) {
+    co_return reply_with(
+        error_response(http::status::unsupported_media_type, jsonrpc::kInvalidRequest,
+                       "Unsupported Media Type: the body must be application/json"));
+  }
+  auto parsed = jsonrpc::parse(request.body());
+  if (auto* err = std::get_if<jsonrpc::Error>(&parsed)) {
+    co_return reply_with(
+        json_response(http::status::bad_request, jsonrpc::make_error(nullptr, *err)));
+  }
+  session->touch();
+  // Answered on the /sse stream; this POST only says the message was taken. (Locals, not
+  // temporaries, next to co_await: GCC 12 mishandles temporaries in such full-expressions.)
+  auto stream = session->standalone();
+  auto lease = session->hold();
+  auto on_reply = [stream, lease](std::exception_ptr e, json::value reply) {
+    if (e) {
+      reply = jsonrpc::make_error(nullptr, jsonrpc::kInternalError,
+                                  "Internal error while handling the message");
+    }
+    if (!reply.is_null()) stream->send(reply);
+  };
+  auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor,
+                 session->protocol()->handle(std::move(std::get<json::value>(parsed)), stream),
+                 std::move(on_reply));
+  co_return reply_with(empty_response(http::status::accepted));
+}
+
+}  // namespace mcpp

@@ -1,0 +1,94 @@
+// The HTTP endpoints of an MCP server, independent of the connection's stream (TCP or TLS):
+// each request becomes a Reply, which the connection writes and, for SSE, keeps pumping.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "mcpp/transport/http.hpp"
+#include "transport/http_security.hpp"
+#include "transport/http_session_store.hpp"
+#include "transport/sse.hpp"
+
+namespace mcpp {
+
+namespace http = boost::beast::http;
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+// Error code of the "Session not found" answer (HTTP 404).
+inline constexpr int kSessionNotFound = -32001;
+
+// What every connection of one HttpServer shares; lives as long as the server.
+struct HttpServerState {
+  HttpServerState(Server& server, HttpOptions options);
+
+  Server& server;
+  const HttpOptions options;  // event_store is never null
+  const OriginPolicy origins;
+  SessionStore sessions;
+  std::atomic<std::size_t> connections{0};
+};
+
+// How a connection sleeps until a stream it serves has something to write. Lives on the
+// connection's strand; wakers may be called from any thread and may outlive it.
+class StreamWaiter : public std::enable_shared_from_this<StreamWaiter> {
+ public:
+  explicit StreamWaiter(const boost::asio::any_io_executor& strand);
+  std::function<void()> waker();
+  // True when woken, false when `timeout` passed first.
+  Task<bool> wait(std::chrono::milliseconds timeout);
+  // Wakes a pending wait(); only on the connection's strand.
+  void wake_now() { timer_.cancel(); }
+
+ private:
+  boost::asio::steady_timer timer_;
+};
+
+// The answer to one request: a whole response, or the head of an SSE stream that the connection
+// then feeds from `stream` until it ends.
+struct Reply {
+  HttpResponse response;
+  std::shared_ptr<SseStream> stream;
+  std::uint64_t token = 0;      // the connection's attachment to `stream`
+  std::string preamble;         // SSE text to send before the stream's own
+  bool watch_peer = false;      // a GET stream: end it as soon as the client hangs up
+  std::shared_ptr<void> lease;  // released when the response is over
+};
+
+// Routes and answers one request (Host/Origin checks, then the endpoint). Runs on the
+// connection's strand; the request stays valid until the returned task completes.
+Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter);
+
+// The endpoints (http_endpoints.cpp routes to them).
+Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter);
+Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request,
+                                 StreamWaiter& waiter);
+Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request);
+
+// Building blocks of responses.
+HttpResponse make_response(http::status status, std::string body, std::string_view content_type);
+HttpResponse json_response(http::status status, const json::value& body);
+// A response whose body is a JSON-RPC error with id null.
+HttpResponse error_response(http::status status, int code, std::string message);
+HttpResponse empty_response(http::status status);
+// The head of an SSE response (the connection adds the framing).
+HttpResponse sse_head();
+inline Reply reply_with(HttpResponse response) {
+  Reply r;
+  r.response = std::move(response);
+  return r;
+}
+// A header's value, empty when absent.
+std::string_view header_value(const HttpRequest& request, std::string_view name);
+// A new session, expiring idle ones first when the table is full; null when it stays full.
+std::shared_ptr<HttpSession> create_session(HttpServerState& state, bool legacy);
+
+}  // namespace mcpp
