@@ -1,10 +1,5 @@
 // HttpServer: binds the listening socket, accepts connections (TLS when configured) on an
 // io_context run by options.threads threads, expires idle sessions, and stops on request.
-// GCC 12 at -O2/-O3 reports -Wnull-dereference inside Asio's inlined strand/io_context code in
-// this file (a false positive in Boost, not here).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#endif
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
