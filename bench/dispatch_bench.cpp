@@ -13,10 +13,10 @@ struct AddArgs {
 };
 BOOST_DESCRIBE_STRUCT(AddArgs, (), (a, b))
 
-
 void BM_ToolsCall(benchmark::State& state) {
   mcpp::Server server;
-  server.tool("add", "Adds", [](const AddArgs& a, mcpp::Context&) { return std::to_string(a.a + a.b); });
+  server.tool("add", "Adds",
+              [](const AddArgs& a, mcpp::Context&) { return std::to_string(a.a + a.b); });
   mcpp::testing::SessionHarness h(server);
   h.initialize();
   const std::string request =

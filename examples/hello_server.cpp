@@ -13,9 +13,8 @@ BOOST_DESCRIBE_STRUCT(Greeting, (), (name))
 
 int main(int argc, char** argv) {
   mcpp::Server server({.info = {.name = "hello", .version = "1.0.0"}});
-  server.tool("greet", "Says hello", [](const Greeting& g, mcpp::Context&) {
-    return "Hello, " + g.name + "!";
-  });
+  server.tool("greet", "Says hello",
+              [](const Greeting& g, mcpp::Context&) { return "Hello, " + g.name + "!"; });
   if (argc > 1 && std::strcmp(argv[1], "--http") == 0) {
     mcpp::HttpServer(server, {}).run();
     return 0;

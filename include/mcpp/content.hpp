@@ -30,8 +30,10 @@ struct Icon {
 
 // Content blocks for tool results and prompt messages.
 json::object text_content(std::string text, const Annotations& a = {});
-json::object image_content(std::string base64_data, std::string mime_type, const Annotations& a = {});
-json::object audio_content(std::string base64_data, std::string mime_type, const Annotations& a = {});
+json::object image_content(std::string base64_data, std::string mime_type,
+                           const Annotations& a = {});
+json::object audio_content(std::string base64_data, std::string mime_type,
+                           const Annotations& a = {});
 json::object resource_link(std::string uri, std::string name, std::string description = {},
                            std::string mime_type = {}, const Annotations& a = {});
 // An embedded resource holds resource contents (see below).

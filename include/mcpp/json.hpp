@@ -26,7 +26,9 @@ inline std::string_view find_string(const json::object& o, std::string_view key)
 inline std::string_view find_string(const json::value& v, std::string_view key) {
   return v.is_object() ? find_string(v.get_object(), key) : std::string_view();
 }
-inline std::string to_string(const json::value& v) { return json::serialize(v); }
+inline std::string to_string(const json::value& v) {
+  return json::serialize(v);
+}
 
 // A number as JSON: an integer when it has no fraction (so 50 prints as 50, not 5E1).
 inline json::value number(double d) {

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "mcpp/content.hpp"
 #include "jsonrpc/message.hpp"
+#include "mcpp/content.hpp"
 #include "mcpp/json.hpp"
 #include "mcpp/tool.hpp"
 
@@ -107,8 +107,8 @@ using ResourceHandler =
 using Variables = std::map<std::string, std::string, std::less<>>;
 // Returns completion candidates for an argument given its partial value and the other arguments
 // already filled in.
-using Completer = std::function<std::vector<std::string>(std::string_view partial,
-                                                         const Variables& context)>;
+using Completer =
+    std::function<std::vector<std::string>(std::string_view partial, const Variables& context)>;
 
 struct ResourceTemplate {
   std::string uri_template;  // RFC 6570, e.g. "file:///{path}"
@@ -303,8 +303,7 @@ ToolResult to_tool_result(R&& r) {
     out.structured_content = std::move(j);
     return out;
   } else {
-    static_assert(sizeof(T) == 0,
-                  "a tool returns ToolResult, std::string or a described struct");
+    static_assert(sizeof(T) == 0, "a tool returns ToolResult, std::string or a described struct");
   }
 }
 }  // namespace detail

@@ -46,16 +46,17 @@ struct task_value<boost::asio::awaitable<T, E>> {
 
 template <class T>
 constexpr bool is_described_struct =
-    boost::describe::has_describe_members<T>::value && std::is_class_v<T>;
+    boost::describe::has_describe_members<T>::value&& std::is_class_v<T>;
 template <class T>
 constexpr bool is_described_enum = boost::describe::has_describe_enumerators<T>::value;
 
 template <class T>
-using members_of =
-    boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+using members_of = boost::describe::describe_members<T, boost::describe::mod_public |
+                                                            boost::describe::mod_inherited>;
 
 [[noreturn]] inline void conversion_error(const std::string& path, std::string_view what) {
-  throw std::invalid_argument((path.empty() ? std::string("(root)") : path) + ": " + std::string(what));
+  throw std::invalid_argument((path.empty() ? std::string("(root)") : path) + ": " +
+                              std::string(what));
 }
 }  // namespace detail
 
@@ -116,7 +117,8 @@ T from_json(const json::value& v, const std::string& path = {}) {
   } else if constexpr (std::is_integral_v<T>) {
     if (v.is_int64()) return static_cast<T>(v.get_int64());
     if (v.is_uint64()) return static_cast<T>(v.get_uint64());
-    if (v.is_double() && v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double()))) {
+    if (v.is_double() &&
+        v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double()))) {
       return static_cast<T>(v.get_double());
     }
     conversion_error(path, "expected an integer");
@@ -143,7 +145,8 @@ T from_json(const json::value& v, const std::string& path = {}) {
     if (!v.is_object()) conversion_error(path, "expected an object");
     T out;
     for (const auto& [k, e] : v.get_object()) {
-      out.emplace(std::string(k), from_json<typename T::mapped_type>(e, path + "/" + std::string(k)));
+      out.emplace(std::string(k),
+                  from_json<typename T::mapped_type>(e, path + "/" + std::string(k)));
     }
     return out;
   } else if constexpr (std::is_same_v<T, json::value>) {

@@ -17,8 +17,9 @@ std::variant<json::value, Error> parse(std::string_view text, const ParseLimits&
     if (n < text.size() &&
         !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(n), text.end(),
                      [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; })) {
-      return Error{kParseError, "Parse error: unexpected text after the JSON value at byte " +
-                                    std::to_string(n), nullptr};
+      return Error{kParseError,
+                   "Parse error: unexpected text after the JSON value at byte " + std::to_string(n),
+                   nullptr};
     }
     return parser.release();
   }
@@ -29,11 +30,14 @@ std::variant<json::value, Error> parse(std::string_view text, const ParseLimits&
                nullptr};
 }
 
-bool valid_id(const json::value& id) { return id.is_string() || id.is_int64() || id.is_uint64(); }
+bool valid_id(const json::value& id) {
+  return id.is_string() || id.is_int64() || id.is_uint64();
+}
 
 std::variant<Message, Invalid> classify(const json::value& v) {
   if (!v.is_object()) {
-    return Invalid{nullptr, {kInvalidRequest, "Invalid Request: a message must be a JSON object", nullptr}};
+    return Invalid{nullptr,
+                   {kInvalidRequest, "Invalid Request: a message must be a JSON object", nullptr}};
   }
   const auto& o = v.get_object();
   json::value id = nullptr;
@@ -62,7 +66,8 @@ std::variant<Message, Invalid> classify(const json::value& v) {
     m.kind = idp ? Kind::kRequest : Kind::kNotification;
     return m;
   }
-  if (!idp) return bad("a message needs a \"method\" (request or notification) or an \"id\" (response)");
+  if (!idp)
+    return bad("a message needs a \"method\" (request or notification) or an \"id\" (response)");
   const json::value* result = find(o, "result");
   const json::value* error = find(o, "error");
   if ((result != nullptr) == (error != nullptr)) {

@@ -19,7 +19,9 @@ class OutgoingRequests::Slot {
 };
 
 namespace {
-std::string key_of(const json::value& id) { return json::serialize(id); }
+std::string key_of(const json::value& id) {
+  return json::serialize(id);
+}
 }  // namespace
 
 OutgoingRequests::OutgoingRequests() = default;
@@ -33,21 +35,25 @@ std::shared_ptr<OutgoingRequests::Slot> OutgoingRequests::open(const asio::any_i
   return slot;
 }
 
-const json::value& OutgoingRequests::id_of(const Slot& slot) { return slot.id_; }
+const json::value& OutgoingRequests::id_of(const Slot& slot) {
+  return slot.id_;
+}
 
 asio::awaitable<json::value> OutgoingRequests::wait(std::shared_ptr<Slot> slot,
-                                                     std::chrono::milliseconds timeout) {
+                                                    std::chrono::milliseconds timeout) {
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
   boost::system::error_code ec;
-  auto outcome = co_await (slot->channel_.async_receive(asio::redirect_error(asio::use_awaitable, ec)) ||
-                           timer.async_wait(asio::use_awaitable));
+  auto outcome =
+      co_await (slot->channel_.async_receive(asio::redirect_error(asio::use_awaitable, ec)) ||
+                timer.async_wait(asio::use_awaitable));
   {
     std::lock_guard lock(mu_);
     slots_.erase(key_of(slot->id_));
   }
   if (outcome.index() == 1) {
-    throw RpcError(kRequestTimeout, "Request timed out after " + std::to_string(timeout.count()) + " ms");
+    throw RpcError(kRequestTimeout,
+                   "Request timed out after " + std::to_string(timeout.count()) + " ms");
   }
   if (ec) throw RpcError(kConnectionClosed, "Request abandoned: " + ec.message());
   Message m = std::move(std::get<0>(outcome));

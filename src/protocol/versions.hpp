@@ -26,14 +26,32 @@ bool is_known_version(std::string_view v);
 std::string_view negotiate(std::string_view requested);
 
 // Feature gates. Revisions are ISO dates, so they compare as strings.
-inline bool has_batches(std::string_view v) { return v == k2025_03_26; }
-inline bool has_structured_content(std::string_view v) { return v >= k2025_06_18; }
-inline bool has_elicitation(std::string_view v) { return v >= k2025_06_18; }
-inline bool has_titles(std::string_view v) { return v >= k2025_06_18; }
-inline bool has_icons(std::string_view v) { return v >= k2025_11_25; }
-inline bool has_url_elicitation(std::string_view v) { return v >= k2025_11_25; }
-inline bool has_audio(std::string_view v) { return v >= k2025_03_26; }
-inline bool has_annotations_on_tools(std::string_view v) { return v >= k2025_03_26; }
-inline bool has_resource_links(std::string_view v) { return v >= k2025_06_18; }
+inline bool has_batches(std::string_view v) {
+  return v == k2025_03_26;
+}
+inline bool has_structured_content(std::string_view v) {
+  return v >= k2025_06_18;
+}
+inline bool has_elicitation(std::string_view v) {
+  return v >= k2025_06_18;
+}
+inline bool has_titles(std::string_view v) {
+  return v >= k2025_06_18;
+}
+inline bool has_icons(std::string_view v) {
+  return v >= k2025_11_25;
+}
+inline bool has_url_elicitation(std::string_view v) {
+  return v >= k2025_11_25;
+}
+inline bool has_audio(std::string_view v) {
+  return v >= k2025_03_26;
+}
+inline bool has_annotations_on_tools(std::string_view v) {
+  return v >= k2025_03_26;
+}
+inline bool has_resource_links(std::string_view v) {
+  return v >= k2025_06_18;
+}
 
 }  // namespace mcpp::protocol

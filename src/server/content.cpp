@@ -39,12 +39,12 @@ json::object text_content(std::string text, const Annotations& a) {
   return annotate({{"type", "text"}, {"text", std::move(text)}}, a);
 }
 json::object image_content(std::string data, std::string mime_type, const Annotations& a) {
-  return annotate({{"type", "image"}, {"data", std::move(data)}, {"mimeType", std::move(mime_type)}},
-                  a);
+  return annotate(
+      {{"type", "image"}, {"data", std::move(data)}, {"mimeType", std::move(mime_type)}}, a);
 }
 json::object audio_content(std::string data, std::string mime_type, const Annotations& a) {
-  return annotate({{"type", "audio"}, {"data", std::move(data)}, {"mimeType", std::move(mime_type)}},
-                  a);
+  return annotate(
+      {{"type", "audio"}, {"data", std::move(data)}, {"mimeType", std::move(mime_type)}}, a);
 }
 json::object resource_link(std::string uri, std::string name, std::string description,
                            std::string mime_type, const Annotations& a) {

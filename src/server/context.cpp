@@ -1,6 +1,7 @@
-// Context: the era-independent calls a handler makes (progress, logs, elicitation, sampling, roots).
-#include "protocol/versions.hpp"
+// Context: the era-independent calls a handler makes (progress, logs, elicitation, sampling,
+// roots).
 #include "mcpp/server.hpp"
+#include "protocol/versions.hpp"
 
 namespace mcpp {
 
@@ -40,12 +41,14 @@ ElicitResult to_elicit_result(const json::value& v) {
 
 Task<ElicitResult> Context::elicit(std::string message, json::object requested_schema) {
   if (!protocol::has_elicitation(protocol_version())) {
-    throw RpcError(jsonrpc::kInvalidRequest, "Elicitation needs protocol revision 2025-06-18 or later");
+    throw RpcError(jsonrpc::kInvalidRequest,
+                   "Elicitation needs protocol revision 2025-06-18 or later");
   }
   if (!client_supports("elicitation")) {
     throw RpcError(jsonrpc::kInvalidRequest, "The client does not support elicitation");
   }
-  json::object params{{"message", std::move(message)}, {"requestedSchema", std::move(requested_schema)}};
+  json::object params{{"message", std::move(message)},
+                      {"requestedSchema", std::move(requested_schema)}};
   if (protocol::has_url_elicitation(protocol_version())) params["mode"] = "form";
   json::value r = co_await request("elicitation/create", std::move(params));
   co_return to_elicit_result(r);
@@ -70,7 +73,8 @@ Task<json::object> Context::sample(json::object params) {
     throw RpcError(jsonrpc::kInvalidRequest, "The client does not support sampling");
   }
   json::value r = co_await request("sampling/createMessage", std::move(params));
-  if (!r.is_object()) throw RpcError(jsonrpc::kInvalidParams, "sampling/createMessage result is not an object");
+  if (!r.is_object())
+    throw RpcError(jsonrpc::kInvalidParams, "sampling/createMessage result is not an object");
   co_return r.get_object();
 }
 

@@ -9,14 +9,22 @@ namespace mcpp {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kNotice: return "notice";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
-    case LogLevel::kCritical: return "critical";
-    case LogLevel::kAlert: return "alert";
-    case LogLevel::kEmergency: return "emergency";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kNotice:
+      return "notice";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kCritical:
+      return "critical";
+    case LogLevel::kAlert:
+      return "alert";
+    case LogLevel::kEmergency:
+      return "emergency";
   }
   return "info";
 }
@@ -93,7 +101,9 @@ Server::~Server() {
   impl_->for_each_session([](ServerSession& s) { s.close(); });
 }
 
-const ServerOptions& Server::options() const { return impl_->options; }
+const ServerOptions& Server::options() const {
+  return impl_->options;
+}
 
 namespace {
 void check_name(std::string_view what, std::string_view name) {
@@ -141,7 +151,8 @@ void Server::add_resource(Resource resource, ResourceHandler handler) {
   if (resource.name.empty()) resource.name = resource.uri;
   if (!handler) throw std::invalid_argument("resource \"" + resource.uri + "\" has no handler");
   std::string key = resource.uri;
-  auto entry = std::make_shared<ResourceEntry>(ResourceEntry{std::move(resource), std::move(handler)});
+  auto entry =
+      std::make_shared<ResourceEntry>(ResourceEntry{std::move(resource), std::move(handler)});
   {
     std::unique_lock lock(impl_->mu);
     impl_->resources.put(std::move(key), std::move(entry));
@@ -161,7 +172,8 @@ bool Server::remove_resource(std::string_view uri) {
 
 void Server::add_resource_template(ResourceTemplate tmpl, TemplateHandler handler) {
   check_name("resource template", tmpl.name);
-  if (!handler) throw std::invalid_argument("template \"" + tmpl.uri_template + "\" has no handler");
+  if (!handler)
+    throw std::invalid_argument("template \"" + tmpl.uri_template + "\" has no handler");
   UriTemplate parsed(tmpl.uri_template);  // throws std::invalid_argument when malformed
   std::string key = tmpl.uri_template;
   auto entry = std::make_shared<TemplateEntry>(

@@ -23,7 +23,9 @@ struct ServerSession::InFlight {
 
 namespace {
 
-std::string key_of(const json::value& id) { return json::serialize(id); }
+std::string key_of(const json::value& id) {
+  return json::serialize(id);
+}
 
 json::object params_object(const Message& m) {
   if (m.params.is_object()) return m.params.get_object();
@@ -31,11 +33,12 @@ json::object params_object(const Message& m) {
   throw RpcError(jsonrpc::kInvalidParams, "Invalid params: \"" + m.method + "\" takes an object");
 }
 
-std::string require_string(const json::object& params, std::string_view key, std::string_view method) {
+std::string require_string(const json::object& params, std::string_view key,
+                           std::string_view method) {
   const json::value* v = find(params, key);
   if (!v || !v->is_string()) {
-    throw RpcError(jsonrpc::kInvalidParams, "Invalid params: " + std::string(method) + " needs a string \"" +
-                                                std::string(key) + "\"");
+    throw RpcError(jsonrpc::kInvalidParams, "Invalid params: " + std::string(method) +
+                                                " needs a string \"" + std::string(key) + "\"");
   }
   return std::string(v->get_string());
 }
@@ -77,8 +80,12 @@ class StatefulContext final : public detail::ContextBackend {
   json::object info_;
 };
 
-const json::object& StatefulContext::request_meta() const { return req_->meta; }
-std::stop_token StatefulContext::stop_token() const { return req_->stop.get_token(); }
+const json::object& StatefulContext::request_meta() const {
+  return req_->meta;
+}
+std::stop_token StatefulContext::stop_token() const {
+  return req_->stop.get_token();
+}
 
 // Opaque pagination cursors: base64 of "mcpp:<offset>".
 std::string make_cursor(std::size_t offset) {
@@ -145,9 +152,13 @@ std::shared_ptr<ServerSession> ServerSession::create(const Server& server, std::
 }
 
 ServerSession::ServerSession(std::shared_ptr<Server::Impl> server, std::string id)
-    : server_(std::move(server)), id_(std::move(id)), last_activity_(std::chrono::steady_clock::now()) {}
+    : server_(std::move(server)),
+      id_(std::move(id)),
+      last_activity_(std::chrono::steady_clock::now()) {}
 
-ServerSession::~ServerSession() { server_->detach(this); }
+ServerSession::~ServerSession() {
+  server_->detach(this);
+}
 
 void ServerSession::close() {
   if (closed_.exchange(true)) return;
@@ -216,8 +227,8 @@ json::object ServerSession::client_info() const {
 
 void ServerSession::on_list_changed(std::string_view what) {
   if (!initialized() || closed()) return;
-  send_standalone(jsonrpc::make_notification("notifications/" + std::string(what) + "/list_changed",
-                                             nullptr));
+  send_standalone(
+      jsonrpc::make_notification("notifications/" + std::string(what) + "/list_changed", nullptr));
 }
 
 void ServerSession::on_resource_updated(std::string_view uri) {
@@ -342,7 +353,8 @@ void ServerSession::on_cancelled(const json::object& params) {
 Task<json::value> ServerSession::request_client(InFlight& req, std::shared_ptr<MessageSink> sink,
                                                 std::string method, json::object params) {
   if (closed()) throw RpcError(jsonrpc::kConnectionClosed, "Session has ended");
-  if (req.stop.stop_requested()) throw RpcError(jsonrpc::kRequestCancelled, "Request was cancelled");
+  if (req.stop.stop_requested())
+    throw RpcError(jsonrpc::kRequestCancelled, "Request was cancelled");
   auto slot = outgoing_.open(co_await boost::asio::this_coro::executor);
   const json::value& id = jsonrpc::OutgoingRequests::id_of(*slot);
   {
@@ -368,8 +380,9 @@ Task<json::value> ServerSession::dispatch(const Message& m, std::shared_ptr<InFl
   }
   if (method == "logging/setLevel") co_return on_set_level(params);
   if (!initialized()) {
-    throw RpcError(jsonrpc::kInvalidRequest,
-                   "Invalid Request: waiting for notifications/initialized before \"" + method + "\"");
+    throw RpcError(
+        jsonrpc::kInvalidRequest,
+        "Invalid Request: waiting for notifications/initialized before \"" + method + "\"");
   }
   if (method == "tools/list") co_return list_tools(params);
   if (method == "resources/list") co_return list_resources(params);
@@ -424,7 +437,8 @@ json::value ServerSession::on_initialize(const json::object& params) {
     if (!o.info.website_url.empty()) info["websiteUrl"] = o.info.website_url;
     if (!o.info.icons.empty()) info["icons"] = icons_json(o.info.icons);
   }
-  json::object result{{"protocolVersion", version}, {"capabilities", std::move(caps)},
+  json::object result{{"protocolVersion", version},
+                      {"capabilities", std::move(caps)},
                       {"serverInfo", std::move(info)}};
   if (!o.instructions.empty()) result["instructions"] = o.instructions;
   negotiated_ = true;
@@ -435,9 +449,10 @@ json::value ServerSession::on_set_level(const json::object& params) {
   std::string level = require_string(params, "level", "logging/setLevel");
   auto parsed = parse_log_level(level);
   if (!parsed) {
-    throw RpcError(jsonrpc::kInvalidParams,
-                   "Invalid params: unknown log level \"" + level +
-                       "\" (use debug, info, notice, warning, error, critical, alert or emergency)");
+    throw RpcError(
+        jsonrpc::kInvalidParams,
+        "Invalid params: unknown log level \"" + level +
+            "\" (use debug, info, notice, warning, error, critical, alert or emergency)");
   }
   std::lock_guard lock(mu_);
   log_level_ = *parsed;
@@ -445,8 +460,8 @@ json::value ServerSession::on_set_level(const json::object& params) {
 }
 
 json::value ServerSession::on_subscribe(const json::object& params, bool subscribe) {
-  std::string uri = require_string(
-      params, "uri", subscribe ? "resources/subscribe" : "resources/unsubscribe");
+  std::string uri =
+      require_string(params, "uri", subscribe ? "resources/subscribe" : "resources/unsubscribe");
   std::lock_guard lock(mu_);
   if (subscribe) {
     subscriptions_.insert(std::move(uri));
@@ -558,8 +573,8 @@ Task<json::value> ServerSession::call_tool(const json::object& params, Context& 
   if (!entry->input.validate(args, &errors)) {
     std::string msg = "Invalid arguments for tool \"" + name + "\":";
     for (std::size_t i = 0; i < errors.size() && i < 5; ++i) {
-      msg += (i ? "; " : " ") + (errors[i].instance_path.empty() ? std::string("(root)")
-                                                                  : errors[i].instance_path) +
+      msg += (i ? "; " : " ") +
+             (errors[i].instance_path.empty() ? std::string("(root)") : errors[i].instance_path) +
              ": " + errors[i].message;
     }
     result = ToolResult::error(std::move(msg));
@@ -581,7 +596,8 @@ Task<json::value> ServerSession::call_tool(const json::object& params, Context& 
       if (!err.empty()) {
         throw RpcError(jsonrpc::kInternalError, "Tool \"" + name +
                                                     "\" returned structuredContent that does not "
-                                                    "match its outputSchema: " + err);
+                                                    "match its outputSchema: " +
+                                                    err);
       }
     }
   }
@@ -640,8 +656,8 @@ Task<json::value> ServerSession::get_prompt(const json::object& params, Context&
     }
     for (const auto& [k, v] : a->get_object()) {
       if (!v.is_string()) {
-        throw RpcError(jsonrpc::kInvalidParams,
-                       "Invalid params: prompt argument \"" + std::string(k) + "\" must be a string");
+        throw RpcError(jsonrpc::kInvalidParams, "Invalid params: prompt argument \"" +
+                                                    std::string(k) + "\" must be a string");
       }
       args.emplace(std::string(k), std::string(v.get_string()));
     }

@@ -110,16 +110,18 @@ int serve_stdio(Server& server, StdioOptions options) {
           if (!discarding) {
             discarding = true;
             asio::post(io, [&sink, limit = options.max_line_bytes] {
-              sink->write(json::serialize(jsonrpc::make_error(
-                              nullptr, jsonrpc::kParseError,
-                              "Parse error: message longer than " + std::to_string(limit) +
-                                  " bytes; it was skipped")) +
+              sink->write(json::serialize(jsonrpc::make_error(nullptr, jsonrpc::kParseError,
+                                                              "Parse error: message longer than " +
+                                                                  std::to_string(limit) +
+                                                                  " bytes; it was skipped")) +
                           "\n");
             });
           }
         }
         if (nl == std::string_view::npos) break;
-        if (!discarding) asio::post(io, [&on_line, line = std::move(pending)]() mutable { on_line(std::move(line)); });
+        if (!discarding)
+          asio::post(io,
+                     [&on_line, line = std::move(pending)]() mutable { on_line(std::move(line)); });
         pending.clear();
         discarding = false;
         chunk.remove_prefix(nl + 1);

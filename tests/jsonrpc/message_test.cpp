@@ -90,7 +90,8 @@ TEST(JsonRpcClassify, InvalidMessagesSayWhy) {
 }
 
 TEST(JsonRpcBuild, ResponsesAndErrors) {
-  EXPECT_EQ(json::serialize(make_result(1, json::object{})), R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  EXPECT_EQ(json::serialize(make_result(1, json::object{})),
+            R"({"jsonrpc":"2.0","id":1,"result":{}})");
   EXPECT_EQ(json::serialize(make_error(nullptr, kParseError, "Parse error: x")),
             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: x"}})");
   EXPECT_EQ(json::serialize(make_notification("notifications/initialized", nullptr)),

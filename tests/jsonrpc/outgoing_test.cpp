@@ -93,7 +93,9 @@ TEST(OutgoingRequests, FailAndFailAll) {
     out.fail(id, {kRequestCancelled, "cancelled", nullptr});
   });
   EXPECT_EQ(o.error_code, kRequestCancelled);
-  o = run_wait(out, 5s, [&](const json::value&) { out.fail_all({kConnectionClosed, "closed", nullptr}); });
+  o = run_wait(out, 5s, [&](const json::value&) {
+    out.fail_all({kConnectionClosed, "closed", nullptr});
+  });
   EXPECT_EQ(o.error_code, kConnectionClosed);
 }
 

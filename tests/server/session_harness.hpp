@@ -29,7 +29,8 @@ class RecordingSink final : public MessageSink {
 class SessionHarness {
  public:
   explicit SessionHarness(Server& server)
-      : session(ServerSession::create(server, "test")), sink(std::make_shared<RecordingSink>()),
+      : session(ServerSession::create(server, "test")),
+        sink(std::make_shared<RecordingSink>()),
         standalone(std::make_shared<RecordingSink>()) {
     session->set_standalone_sink(standalone);
   }
@@ -51,7 +52,10 @@ class SessionHarness {
   void start(std::string_view text, json::value* reply) {
     json::value payload = json::parse(text);
     boost::asio::co_spawn(
-        io, [this, payload, reply]() -> Task<void> { *reply = co_await session->handle(payload, sink); },
+        io,
+        [this, payload, reply]() -> Task<void> {
+          *reply = co_await session->handle(payload, sink);
+        },
         boost::asio::detached);
     io.restart();
     io.poll();
@@ -63,9 +67,10 @@ class SessionHarness {
 
   json::value initialize(std::string_view version = "2025-11-25",
                          std::string_view capabilities = "{}") {
-    std::string msg = R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":")" +
-                      std::string(version) + R"(","capabilities":)" + std::string(capabilities) +
-                      R"(,"clientInfo":{"name":"test","version":"1"}}})";
+    std::string msg =
+        R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":")" +
+        std::string(version) + R"(","capabilities":)" + std::string(capabilities) +
+        R"(,"clientInfo":{"name":"test","version":"1"}}})";
     json::value r = send(msg);
     send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
     return r;

@@ -56,14 +56,14 @@ void add_everything(Server& s) {
                ctx.log(LogLevel::kError, "error line");
                co_return ToolResult::text("done");
              });
-  s.add_tool({.name = "ask", .input_schema = {{"type", "object"}}},
-             [](const json::object&, Context& ctx) -> Task<ToolResult> {
-               json::object schema =
-                   json::parse(R"({"type":"object","properties":{"name":{"type":"string"}}})").as_object();
-               auto r = co_await ctx.elicit("Your name?", std::move(schema));
-               co_return ToolResult::text(r.action + ":" +
-                                          std::string(find_string(r.content, "name")));
-             });
+  s.add_tool(
+      {.name = "ask", .input_schema = {{"type", "object"}}},
+      [](const json::object&, Context& ctx) -> Task<ToolResult> {
+        json::object schema =
+            json::parse(R"({"type":"object","properties":{"name":{"type":"string"}}})").as_object();
+        auto r = co_await ctx.elicit("Your name?", std::move(schema));
+        co_return ToolResult::text(r.action + ":" + std::string(find_string(r.content, "name")));
+      });
   s.add_resource({.uri = "test://static", .name = "static", .mime_type = "text/plain"},
                  [](const std::string& uri, Context&) -> Task<std::vector<json::object>> {
                    co_return std::vector<json::object>{text_contents(uri, "text/plain", "hello")};
@@ -81,10 +81,12 @@ void add_everything(Server& s) {
         co_return std::vector<json::object>{text_contents(uri, "text/plain", "item " + v.at("id"))};
       });
   s.add_prompt({.name = "greet",
-                .arguments = {{.name = "who", .required = true,
-                               .complete = [](std::string_view, const Variables&) {
-                                 return std::vector<std::string>{"world", "moon"};
-                               }}}},
+                .arguments = {{.name = "who",
+                               .required = true,
+                               .complete =
+                                   [](std::string_view, const Variables&) {
+                                     return std::vector<std::string>{"world", "moon"};
+                                   }}}},
                [](const Variables& a, Context&) -> Task<PromptResult> {
                  PromptResult r;
                  r.add("user", text_content("Hello " + a.at("who")));
@@ -94,7 +96,9 @@ void add_everything(Server& s) {
 
 class SessionTest : public ::testing::Test {
  protected:
-  SessionTest() : server({.info = {.name = "srv", .version = "9", .title = "Server"}, .instructions = "be nice"}) {
+  SessionTest()
+      : server({.info = {.name = "srv", .version = "9", .title = "Server"},
+                .instructions = "be nice"}) {
     add_everything(server);
   }
   Server server;
@@ -110,12 +114,14 @@ TEST_F(SessionTest, InitializeNegotiatesEveryStatefulRevision) {
     EXPECT_TRUE(r.at("result").at("capabilities").as_object().contains("tools"));
   }
   SessionHarness h(server);
-  EXPECT_EQ(h.initialize("1999-01-01").at("result").at("protocolVersion").as_string(), "2025-11-25");
+  EXPECT_EQ(h.initialize("1999-01-01").at("result").at("protocolVersion").as_string(),
+            "2025-11-25");
 }
 
 TEST_F(SessionTest, OnlyPingBeforeInitialize) {
   SessionHarness h(server);
-  EXPECT_TRUE(h.send(R"({"jsonrpc":"2.0","id":1,"method":"ping"})").at("result").as_object().empty());
+  EXPECT_TRUE(
+      h.send(R"({"jsonrpc":"2.0","id":1,"method":"ping"})").at("result").as_object().empty());
   json::value r = h.send(R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})");
   EXPECT_EQ(error_code(r), jsonrpc::kInvalidRequest);
   EXPECT_NE(error_message(r).find("initialize"), std::string::npos);
@@ -123,13 +129,20 @@ TEST_F(SessionTest, OnlyPingBeforeInitialize) {
 
 TEST_F(SessionTest, OnlyPingAndLoggingBeforeInitializedNotification) {
   SessionHarness h(server);
-  h.send(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
-  EXPECT_EQ(error_code(h.send(R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})")), jsonrpc::kInvalidRequest);
-  EXPECT_EQ(error_code(h.send(R"({"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"info"}})")), 0);
+  h.send(
+      R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
+  EXPECT_EQ(error_code(h.send(R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})")),
+            jsonrpc::kInvalidRequest);
+  EXPECT_EQ(
+      error_code(h.send(
+          R"({"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"info"}})")),
+      0);
   h.send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   EXPECT_EQ(error_code(h.send(R"({"jsonrpc":"2.0","id":3,"method":"tools/list"})")), 0);
-  EXPECT_EQ(error_code(h.send(R"({"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})")),
-            jsonrpc::kInvalidRequest);
+  EXPECT_EQ(
+      error_code(h.send(
+          R"({"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})")),
+      jsonrpc::kInvalidRequest);
 }
 
 TEST_F(SessionTest, ProtocolErrors) {
@@ -138,14 +151,21 @@ TEST_F(SessionTest, ProtocolErrors) {
   const std::pair<std::string_view, int> cases[] = {
       {R"({"jsonrpc":"2.0","id":1,"method":"no/such"})", jsonrpc::kMethodNotFound},
       {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}})", jsonrpc::kInvalidParams},
-      {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}})", jsonrpc::kInvalidParams},
-      {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":[]}})", jsonrpc::kInvalidParams},
-      {R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"garbage"}})", jsonrpc::kInvalidParams},
-      {R"({"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"test://nothing"}})", kResourceNotFound},
-      {R"({"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"greet"}})", jsonrpc::kInvalidParams},
-      {R"({"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"loud"}})", jsonrpc::kInvalidParams},
+      {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}})",
+       jsonrpc::kInvalidParams},
+      {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":[]}})",
+       jsonrpc::kInvalidParams},
+      {R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"garbage"}})",
+       jsonrpc::kInvalidParams},
+      {R"({"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"test://nothing"}})",
+       kResourceNotFound},
+      {R"({"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"greet"}})",
+       jsonrpc::kInvalidParams},
+      {R"({"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"loud"}})",
+       jsonrpc::kInvalidParams},
       {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"rpc_fail"}})", -32099},
-      {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"bad_output"}})", jsonrpc::kInternalError},
+      {R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"bad_output"}})",
+       jsonrpc::kInternalError},
       {R"({"jsonrpc":"2.0","method":5})", jsonrpc::kInvalidRequest},
       {R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])", jsonrpc::kInvalidRequest},
   };
@@ -159,7 +179,8 @@ TEST_F(SessionTest, ProtocolErrors) {
 TEST_F(SessionTest, BatchesOnlyIn2025_03_26) {
   SessionHarness h(server);
   h.initialize("2025-03-26");
-  json::value r = h.send(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"},{"jsonrpc":"2.0","id":2,"method":"nope"}])");
+  json::value r = h.send(
+      R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"},{"jsonrpc":"2.0","id":2,"method":"nope"}])");
   ASSERT_TRUE(r.is_array());
   ASSERT_EQ(r.as_array().size(), 2u);
   EXPECT_EQ(error_code(r.as_array()[1]), jsonrpc::kMethodNotFound);
@@ -176,18 +197,23 @@ TEST_F(SessionTest, TypedToolsDeriveSchemasAndStructuredContent) {
   EXPECT_EQ(book.at("inputSchema").at("properties").at("people").at("type").as_string(), "integer");
   EXPECT_TRUE(book.at("outputSchema").is_object());
 
-  json::value r = h.send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"book","arguments":{"room":"A","people":3}}})");
-  EXPECT_EQ(json::serialize(r.at("result").at("structuredContent")), R"({"room":"A","booked":true})");
-  EXPECT_EQ(r.at("result").at("content").as_array()[0].at("text").as_string(), R"({"room":"A","booked":true})");
+  json::value r = h.send(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"book","arguments":{"room":"A","people":3}}})");
+  EXPECT_EQ(json::serialize(r.at("result").at("structuredContent")),
+            R"({"room":"A","booked":true})");
+  EXPECT_EQ(r.at("result").at("content").as_array()[0].at("text").as_string(),
+            R"({"room":"A","booked":true})");
 
-  r = h.send(R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"room":"B","people":1,"note":"hi"}}})");
+  r = h.send(
+      R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"room":"B","people":1,"note":"hi"}}})");
   EXPECT_EQ(r.at("result").at("content").as_array()[0].at("text").as_string(), "B:hi");
 }
 
 TEST_F(SessionTest, InvalidArgumentsAreToolErrorsNamingThePath) {
   SessionHarness h(server);
   h.initialize();
-  json::value r = h.send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"book","arguments":{"room":"A","people":"three"}}})");
+  json::value r = h.send(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"book","arguments":{"room":"A","people":"three"}}})");
   ASSERT_TRUE(r.at("result").at("isError").as_bool()) << json::serialize(r);
   std::string text(r.at("result").at("content").as_array()[0].at("text").as_string());
   EXPECT_NE(text.find("/people"), std::string::npos) << text;
@@ -199,9 +225,9 @@ TEST_F(SessionTest, InvalidArgumentsAreToolErrorsNamingThePath) {
 TEST_F(SessionTest, Pagination) {
   Server s({.page_size = 2});
   for (int i = 0; i < 5; ++i) {
-    s.add_tool({.name = "t" + std::to_string(i)}, [](const json::object&, Context&) -> Task<ToolResult> {
-      co_return ToolResult::text("x");
-    });
+    s.add_tool(
+        {.name = "t" + std::to_string(i)},
+        [](const json::object&, Context&) -> Task<ToolResult> { co_return ToolResult::text("x"); });
   }
   SessionHarness h(s);
   h.initialize();
@@ -211,7 +237,8 @@ TEST_F(SessionTest, Pagination) {
     std::string req = R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{)" +
                       (cursor.empty() ? std::string() : R"("cursor":")" + cursor + "\"") + "}}";
     json::value r = h.send(req);
-    for (const auto& t : r.at("result").at("tools").as_array()) names.emplace_back(t.at("name").as_string());
+    for (const auto& t : r.at("result").at("tools").as_array())
+      names.emplace_back(t.at("name").as_string());
     const json::value* next = find(r.at("result"), "nextCursor");
     if (!next) break;
     cursor = std::string(next->as_string());
@@ -222,17 +249,25 @@ TEST_F(SessionTest, Pagination) {
 TEST_F(SessionTest, ResourcesTemplatesPromptsCompletion) {
   SessionHarness h(server);
   h.initialize();
-  json::value r = h.send(R"({"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"test://static"}})");
+  json::value r = h.send(
+      R"({"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"test://static"}})");
   EXPECT_EQ(r.at("result").at("contents").as_array()[0].at("text").as_string(), "hello");
-  r = h.send(R"({"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"test://items/42"}})");
+  r = h.send(
+      R"({"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"test://items/42"}})");
   EXPECT_EQ(r.at("result").at("contents").as_array()[0].at("text").as_string(), "item 42");
   r = h.send(R"({"jsonrpc":"2.0","id":3,"method":"resources/templates/list"})");
-  EXPECT_EQ(r.at("result").at("resourceTemplates").as_array()[0].at("uriTemplate").as_string(), "test://items/{id}");
-  r = h.send(R"({"jsonrpc":"2.0","id":4,"method":"prompts/get","params":{"name":"greet","arguments":{"who":"you"}}})");
-  EXPECT_EQ(r.at("result").at("messages").as_array()[0].at("content").at("text").as_string(), "Hello you");
-  r = h.send(R"({"jsonrpc":"2.0","id":5,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"test://items/{id}"},"argument":{"name":"id","value":"ap"}}})");
-  EXPECT_EQ(json::serialize(r.at("result").at("completion").at("values")), R"(["apple","apricot"])");
-  r = h.send(R"({"jsonrpc":"2.0","id":6,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"who","value":""}}})");
+  EXPECT_EQ(r.at("result").at("resourceTemplates").as_array()[0].at("uriTemplate").as_string(),
+            "test://items/{id}");
+  r = h.send(
+      R"({"jsonrpc":"2.0","id":4,"method":"prompts/get","params":{"name":"greet","arguments":{"who":"you"}}})");
+  EXPECT_EQ(r.at("result").at("messages").as_array()[0].at("content").at("text").as_string(),
+            "Hello you");
+  r = h.send(
+      R"({"jsonrpc":"2.0","id":5,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"test://items/{id}"},"argument":{"name":"id","value":"ap"}}})");
+  EXPECT_EQ(json::serialize(r.at("result").at("completion").at("values")),
+            R"(["apple","apricot"])");
+  r = h.send(
+      R"({"jsonrpc":"2.0","id":6,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"who","value":""}}})");
   EXPECT_EQ(r.at("result").at("completion").at("total").as_int64(), 2);
 }
 
@@ -240,7 +275,8 @@ TEST_F(SessionTest, ProgressAndLogsFollowTheLevel) {
   SessionHarness h(server);
   h.initialize();
   h.send(R"({"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"warning"}})");
-  json::value r = h.send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"chatty","_meta":{"progressToken":"p1"}}})");
+  json::value r = h.send(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"chatty","_meta":{"progressToken":"p1"}}})");
   EXPECT_EQ(r.at("result").at("content").as_array()[0].at("text").as_string(), "done");
   auto sent = h.sink->take();
   ASSERT_EQ(sent.size(), 2u);
@@ -268,7 +304,8 @@ TEST_F(SessionTest, ElicitationRoundTrip) {
 TEST_F(SessionTest, ElicitationNeedsTheCapability) {
   SessionHarness h(server);
   h.initialize();
-  json::value r = h.send(R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ask"}})");
+  json::value r =
+      h.send(R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ask"}})");
   EXPECT_EQ(error_code(r), jsonrpc::kInvalidRequest);
 }
 
@@ -278,7 +315,8 @@ TEST_F(SessionTest, CancelledRequestGetsNoResponse) {
   json::value reply = "unset";
   h.start(R"({"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"ask"}})", &reply);
   ASSERT_EQ(h.sink->take().size(), 1u);
-  h.send(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}})");
+  h.send(
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}})");
   h.poll();
   EXPECT_TRUE(reply.is_null()) << json::serialize(reply);
 }
@@ -286,7 +324,8 @@ TEST_F(SessionTest, CancelledRequestGetsNoResponse) {
 TEST_F(SessionTest, ListChangedAndResourceUpdatesReachTheSession) {
   SessionHarness h(server);
   h.initialize();
-  h.send(R"({"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"test://static"}})");
+  h.send(
+      R"({"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"test://static"}})");
   server.add_tool({.name = "late"}, [](const json::object&, Context&) -> Task<ToolResult> {
     co_return ToolResult::text("x");
   });
@@ -296,7 +335,8 @@ TEST_F(SessionTest, ListChangedAndResourceUpdatesReachTheSession) {
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].at("method").as_string(), "notifications/tools/list_changed");
   EXPECT_EQ(sent[1].at("params").at("uri").as_string(), "test://static");
-  h.send(R"({"jsonrpc":"2.0","id":2,"method":"resources/unsubscribe","params":{"uri":"test://static"}})");
+  h.send(
+      R"({"jsonrpc":"2.0","id":2,"method":"resources/unsubscribe","params":{"uri":"test://static"}})");
   server.notify_resource_updated("test://static");
   EXPECT_TRUE(h.standalone->take().empty());
 }
@@ -306,7 +346,8 @@ TEST_F(SessionTest, OlderRevisionsDoNotGetNewerFields) {
   h.initialize("2024-11-05");
   json::value r = h.send(R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})");
   EXPECT_FALSE(r.at("result").at("tools").as_array()[0].as_object().contains("outputSchema"));
-  r = h.send(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"book","arguments":{"room":"A","people":3}}})");
+  r = h.send(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"book","arguments":{"room":"A","people":3}}})");
   EXPECT_FALSE(r.at("result").as_object().contains("structuredContent"));
 }
 

@@ -15,9 +15,9 @@
 namespace mcpp {
 
 struct HttpOptions {
-  std::string host = "127.0.0.1";  // loopback unless told otherwise
-  std::uint16_t port = 8080;       // 0 picks a free port (see HttpServer::port())
-  std::string endpoint = "/mcp";   // Streamable HTTP
+  std::string host = "127.0.0.1";               // loopback unless told otherwise
+  std::uint16_t port = 8080;                    // 0 picks a free port (see HttpServer::port())
+  std::string endpoint = "/mcp";                // Streamable HTTP
   std::string sse_endpoint = "/sse";            // legacy HTTP+SSE: the stream
   std::string messages_endpoint = "/messages";  // legacy HTTP+SSE: where clients POST
   int threads = 1;
@@ -28,10 +28,10 @@ struct HttpOptions {
   std::vector<std::string> allowed_hosts;
   std::vector<std::string> allowed_origins;
 
-  std::size_t max_body_bytes = 4 * 1024 * 1024;  // 413 beyond
-  std::size_t max_header_bytes = 16 * 1024;       // 431 beyond
-  std::chrono::milliseconds header_timeout{10'000};  // to receive a request's headers and body
-  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connection with no request
+  std::size_t max_body_bytes = 4 * 1024 * 1024;          // 413 beyond
+  std::size_t max_header_bytes = 16 * 1024;              // 431 beyond
+  std::chrono::milliseconds header_timeout{10'000};      // to receive a request's headers and body
+  std::chrono::milliseconds idle_timeout{60'000};        // keep-alive connection with no request
   std::chrono::milliseconds keepalive_interval{15'000};  // SSE comment lines on idle streams
   std::chrono::milliseconds sse_retry{1'000};            // "retry:" sent in the priming event
   std::chrono::milliseconds session_idle_expiry{std::chrono::hours(1)};
