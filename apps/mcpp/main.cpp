@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "client_commands.hpp"
 #include "fixtures/fixtures.hpp"
 #include "mcpp/server.hpp"
 #include "mcpp/transport/http.hpp"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   serve->add_option("--allow-origin", allowed_origins, "Allowed Origin (repeatable)");
   serve->add_option("--allow-host", allowed_hosts, "Allowed Host header value (repeatable)");
   serve->add_flag("--sse-responses", sse_always, "Answer every request as an SSE stream");
+  add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
 
   CLI11_PARSE(app, argc, argv);
 

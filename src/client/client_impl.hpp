@@ -1,0 +1,90 @@
+// Client::Impl: the state of one client session, shared by client.cpp (handshake, requests,
+// dispatch) and client_api.cpp (the public methods and typed results).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/strand.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "client/transport.hpp"
+#include "jsonrpc/outgoing.hpp"
+#include "mcpp/client.hpp"
+
+namespace mcpp {
+
+class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
+ public:
+  using Strand = boost::asio::strand<boost::asio::any_io_executor>;
+
+  Impl(boost::asio::any_io_executor ex, ClientOptions options);
+  ~Impl();
+
+  // All of these run on strand_.
+  Task<void> connect_stdio(StdioTarget target);
+  Task<void> connect_http(HttpTarget target);
+  Task<void> close();
+  // Sends a request and waits for its answer. Throws RpcError (the server's error, or a timeout
+  // or cancellation with mcpp's codes) or TransportError.
+  Task<json::value> request(std::string method, json::object params, RequestOptions options,
+                            bool may_reinitialize = true);
+  Task<void> notify(std::string method, json::object params);
+  // Every item of a paginated list (following nextCursor).
+  Task<json::array> list_all(std::string method, std::string field, RequestOptions options);
+
+  const Strand& strand() const { return strand_; }
+
+  // Handlers, set from any thread (before connect, normally); guarded by mu_.
+  mutable std::mutex mu_;
+  SamplingHandler sampling_;
+  ElicitationHandler elicitation_;
+  bool elicitation_url_ = false;
+  std::optional<std::vector<Root>> roots_;
+  std::function<void(const LogMessage&)> log_handler_;
+  std::function<void(std::string_view)> list_changed_handler_;
+  std::function<void(std::string_view)> resource_updated_handler_;
+  std::map<std::string, std::function<void(const json::object&)>, std::less<>>
+      notification_handlers_;
+  std::function<void(std::string_view)> disconnect_handler_;
+
+  // Session state (strand only, except where noted).
+  InitializeResult server_;
+  std::atomic<bool> connected_{false};  // read from any thread
+  std::unique_ptr<ClientTransport> transport_;
+
+ private:
+  Task<void> start_or_drop();
+  Task<void> start_and_handshake();
+  Task<void> handshake();
+  Task<void> reinitialize();
+  json::object capabilities() const;
+
+  void on_message(json::value message);
+  void on_notification(const jsonrpc::Message& m);
+  void on_lost(const json::value& id, const TransportError& error);
+  void on_closed(const TransportError& error);
+  static Task<void> serve_request(std::shared_ptr<Impl> self, jsonrpc::Message m);
+  Task<json::value> answer(const jsonrpc::Message& m, std::stop_token stop);
+  Task<void> send_cancelled(json::value id, std::string reason);
+
+  Strand strand_;
+  ClientOptions options_;
+  jsonrpc::OutgoingRequests outgoing_;  // thread-safe
+  bool closing_ = false;
+  std::optional<TransportError> lost_;               // why the connection ended on its own
+  std::map<std::string, ProgressHandler> progress_;  // by progress token
+  std::map<std::string, TransportError> failures_;   // requests the transport lost
+  std::map<std::string, std::shared_ptr<std::stop_source>> incoming_;  // server requests
+};
+
+// JSON to typed results (client_api.cpp).
+ToolInfo tool_info_from(const json::object& o);
+ResourceInfo resource_info_from(const json::object& o);
+ResourceTemplateInfo resource_template_info_from(const json::object& o);
+PromptInfo prompt_info_from(const json::object& o);
+
+}  // namespace mcpp
