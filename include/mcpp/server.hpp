@@ -44,6 +44,16 @@ struct ServerInfo {
   std::vector<Icon> icons;
 };
 
+// Caching hints of the 2026-07-28 revision (ttlMs, cacheScope) on list and read results.
+enum class CacheScope {
+  kPublic,   // the same for every caller: shared caches may keep it
+  kPrivate,  // depends on who asks: only that caller's cache may keep it
+};
+struct CacheHint {
+  std::chrono::milliseconds ttl{0};  // how long the result stays fresh; 0: re-fetch every time
+  CacheScope scope = CacheScope::kPublic;
+};
+
 struct ServerOptions {
   ServerInfo info;
   std::string instructions;
@@ -51,6 +61,16 @@ struct ServerOptions {
   std::size_t page_size = 100;
   // How long ctx.elicit/sample/list_roots wait for the client.
   std::chrono::milliseconds client_request_timeout{std::chrono::minutes(5)};
+  // Caching hints of server/discover and the tools, prompts, resources and templates lists.
+  CacheHint list_cache{std::chrono::milliseconds(0), CacheScope::kPublic};
+  // Caching hints of resources/read, unless the resource or its template sets its own.
+  CacheHint read_cache{std::chrono::milliseconds(0), CacheScope::kPrivate};
+  // The 2026-07-28 revision's multi round-trip requests: the key that authenticates the
+  // requestState a handler's elicit/sample/list_roots leave with the client (HMAC-SHA256), and
+  // how long such state stays valid. Empty: a random key per process, so state does not survive
+  // a restart; give every instance behind one load balancer the same key.
+  std::string request_state_key;
+  std::chrono::milliseconds request_state_ttl{std::chrono::minutes(10)};
 };
 
 // ---- tools -------------------------------------------------------------------------------
@@ -98,6 +118,7 @@ struct Resource {
   std::optional<std::int64_t> size;
   Annotations annotations;
   std::vector<Icon> icons;
+  std::optional<CacheHint> cache;  // resources/read hints; unset: ServerOptions::read_cache
 };
 
 // Returns the resource's contents: objects built with text_contents()/blob_contents().
@@ -119,6 +140,7 @@ struct ResourceTemplate {
   Annotations annotations;
   std::vector<Icon> icons;
   std::map<std::string, Completer, std::less<>> completers;  // per template variable
+  std::optional<CacheHint> cache;  // resources/read hints; unset: ServerOptions::read_cache
 };
 
 using TemplateHandler = std::function<Task<std::vector<json::object>>(

@@ -27,6 +27,20 @@ void Context::log(LogLevel level, json::value data, std::string logger) {
 }
 
 namespace {
+// The client did not declare what a request to it needs: -32021 with the capability in the
+// stateless revision, Invalid Request before it.
+RpcError missing_capability(const Context& ctx, std::string_view what, json::object required) {
+  if (ctx.protocol_version() >= protocol::k2026_07_28) {
+    return RpcError(-32021,
+                    "Missing required client capability: " + std::string(what) +
+                        " (declare it in _meta[\"io.modelcontextprotocol/clientCapabilities\"])",
+                    json::object{{"requiredCapabilities", std::move(required)}});
+  }
+  return RpcError(jsonrpc::kInvalidRequest,
+                  "The client does not support " + std::string(what) +
+                      " (it did not declare the capability at initialize)");
+}
+
 ElicitResult to_elicit_result(const json::value& v) {
   ElicitResult r;
   r.action = std::string(find_string(v, "action"));
@@ -45,7 +59,8 @@ Task<ElicitResult> Context::elicit(std::string message, json::object requested_s
                    "Elicitation needs protocol revision 2025-06-18 or later");
   }
   if (!client_supports("elicitation")) {
-    throw RpcError(jsonrpc::kInvalidRequest, "The client does not support elicitation");
+    throw missing_capability(*this, "elicitation",
+                             json::object{{"elicitation", {{"form", json::object{}}}}});
   }
   json::object params{{"message", std::move(message)},
                       {"requestedSchema", std::move(requested_schema)}};
@@ -57,20 +72,25 @@ Task<ElicitResult> Context::elicit(std::string message, json::object requested_s
 Task<ElicitResult> Context::elicit_url(std::string message, std::string url,
                                        std::string elicitation_id) {
   const json::value* e = find(client_capabilities(), "elicitation");
-  if (!protocol::has_url_elicitation(protocol_version()) || !e || !find(*e, "url")) {
-    throw RpcError(jsonrpc::kInvalidRequest, "The client does not support URL-mode elicitation");
+  if (!protocol::has_url_elicitation(protocol_version())) {
+    throw RpcError(jsonrpc::kInvalidRequest,
+                   "URL-mode elicitation needs protocol revision 2025-11-25 or later");
   }
-  json::object params{{"mode", "url"},
-                      {"message", std::move(message)},
-                      {"url", std::move(url)},
-                      {"elicitationId", std::move(elicitation_id)}};
+  if (!e || !find(*e, "url")) {
+    throw missing_capability(*this, "URL-mode elicitation",
+                             json::object{{"elicitation", {{"url", json::object{}}}}});
+  }
+  json::object params{{"mode", "url"}, {"message", std::move(message)}, {"url", std::move(url)}};
+  // 2026-07-28 dropped the id: a server correlates through its own requestState.
+  if (protocol_version() < protocol::k2026_07_28)
+    params["elicitationId"] = std::move(elicitation_id);
   json::value r = co_await request("elicitation/create", std::move(params));
   co_return to_elicit_result(r);
 }
 
 Task<json::object> Context::sample(json::object params) {
   if (!client_supports("sampling")) {
-    throw RpcError(jsonrpc::kInvalidRequest, "The client does not support sampling");
+    throw missing_capability(*this, "sampling", json::object{{"sampling", json::object{}}});
   }
   json::value r = co_await request("sampling/createMessage", std::move(params));
   if (!r.is_object())
@@ -80,7 +100,7 @@ Task<json::object> Context::sample(json::object params) {
 
 Task<json::array> Context::list_roots() {
   if (!client_supports("roots")) {
-    throw RpcError(jsonrpc::kInvalidRequest, "The client does not support roots");
+    throw missing_capability(*this, "roots", json::object{{"roots", json::object{}}});
   }
   json::value r = co_await request("roots/list", json::object{});
   const json::value* roots = find(r, "roots");

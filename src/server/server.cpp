@@ -1,5 +1,9 @@
 // mcpp::Server: registration of tools, resources, templates and prompts, and notification of the
 // live sessions when the registries change.
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include "server/server_impl.hpp"
@@ -63,42 +67,131 @@ PromptResult& PromptResult::add(std::string_view role, json::object content_bloc
   return *this;
 }
 
-// ---- Server::Impl -------------------------------------------------------------------------
+// ---- x-mcp-header ----------------------------------------------------------------------------
 
-void Server::Impl::attach(const std::shared_ptr<ServerSession>& s) {
-  std::lock_guard lock(sessions_mu_);
-  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-  sessions_.push_back(s);
+namespace {
+bool is_token_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-void Server::Impl::detach(const ServerSession* s) {
-  std::lock_guard lock(sessions_mu_);
-  std::erase_if(sessions_, [s](const auto& w) {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Walks the schema: `reachable` is true while the path from the root is made of "properties"
+// steps only.
+void collect_headers(const json::value& schema, std::vector<std::string>& path, bool reachable,
+                     std::vector<HeaderParam>& out) {
+  if (schema.is_array()) {
+    for (const auto& v : schema.get_array()) collect_headers(v, path, false, out);
+    return;
+  }
+  if (!schema.is_object()) return;
+  const json::object& o = schema.get_object();
+  if (const json::value* h = find(o, "x-mcp-header")) {
+    std::string where = path.empty() ? "the schema root" : "property \"" + path.back() + "\"";
+    if (!reachable || path.empty()) {
+      throw std::invalid_argument("x-mcp-header on " + where +
+                                  " is not reachable from the root through \"properties\" alone");
+    }
+    if (!h->is_string() || h->get_string().empty()) {
+      throw std::invalid_argument("x-mcp-header on " + where + " must be a non-empty string");
+    }
+    std::string_view name = h->get_string();
+    if (!std::all_of(name.begin(), name.end(), is_token_char)) {
+      throw std::invalid_argument("x-mcp-header \"" + std::string(name) +
+                                  "\" is not an HTTP field-name token");
+    }
+    std::string_view type = find_string(o, "type");
+    if (type != "string" && type != "integer" && type != "boolean") {
+      throw std::invalid_argument("x-mcp-header \"" + std::string(name) + "\" is on " + where +
+                                  ", which is not of type string, integer or boolean");
+    }
+    for (const auto& existing : out) {
+      if (lower(existing.name) == lower(name)) {
+        throw std::invalid_argument("x-mcp-header \"" + std::string(name) +
+                                    "\" is used twice (names are case-insensitive)");
+      }
+    }
+    out.push_back(HeaderParam{std::string(name), path, std::string(type)});
+  }
+  for (const auto& [key, value] : o) {
+    if (key == "properties" && value.is_object()) {
+      for (const auto& [prop, sub] : value.get_object()) {
+        path.emplace_back(prop);
+        collect_headers(sub, path, reachable, out);
+        path.pop_back();
+      }
+    } else if (key != "x-mcp-header" && key != "const" && key != "default" && key != "enum" &&
+               key != "examples") {
+      // Any other keyword leads somewhere an annotation may not be.
+      std::vector<std::string> elsewhere = path;
+      collect_headers(value, elsewhere, false, out);
+    }
+  }
+}
+}  // namespace
+
+std::vector<HeaderParam> header_params_of(const json::object& input_schema) {
+  std::vector<HeaderParam> out;
+  std::vector<std::string> path;
+  collect_headers(input_schema, path, true, out);
+  return out;
+}
+
+// ---- Server::Impl -------------------------------------------------------------------------
+
+namespace {
+std::string random_key() {
+  std::string key(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
+    throw std::runtime_error("OpenSSL could not produce random bytes for the request-state key");
+  }
+  return key;
+}
+}  // namespace
+
+Server::Impl::Impl(ServerOptions o)
+    : options(std::move(o)),
+      state_key(options.request_state_key.empty() ? random_key() : options.request_state_key) {}
+
+void Server::Impl::attach(const std::shared_ptr<ChangeListener>& l) {
+  std::lock_guard lock(listeners_mu_);
+  std::erase_if(listeners_, [](const auto& w) { return w.expired(); });
+  listeners_.push_back(l);
+}
+
+void Server::Impl::detach(const ChangeListener* l) {
+  std::lock_guard lock(listeners_mu_);
+  std::erase_if(listeners_, [l](const auto& w) {
     auto p = w.lock();
-    return !p || p.get() == s;
+    return !p || p.get() == l;
   });
 }
 
-void Server::Impl::for_each_session(const std::function<void(ServerSession&)>& f) {
-  std::vector<std::shared_ptr<ServerSession>> live;
+void Server::Impl::for_each_listener(const std::function<void(ChangeListener&)>& f) {
+  std::vector<std::shared_ptr<ChangeListener>> live;
   {
-    std::lock_guard lock(sessions_mu_);
-    for (const auto& w : sessions_) {
+    std::lock_guard lock(listeners_mu_);
+    for (const auto& w : listeners_) {
       if (auto p = w.lock()) live.push_back(std::move(p));
     }
   }
-  for (auto& s : live) f(*s);
+  for (auto& l : live) f(*l);
 }
 
 void Server::Impl::broadcast_list_changed(std::string_view what) {
-  for_each_session([what](ServerSession& s) { s.on_list_changed(what); });
+  for_each_listener([what](ChangeListener& l) { l.on_list_changed(what); });
 }
 
 // ---- Server -------------------------------------------------------------------------------
 
 Server::Server(ServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
 Server::~Server() {
-  impl_->for_each_session([](ServerSession& s) { s.close(); });
+  impl_->for_each_listener([](ChangeListener& l) { l.on_server_closing(); });
 }
 
 const ServerOptions& Server::options() const {
@@ -126,8 +219,15 @@ void Server::add_tool(Tool tool, ToolHandler handler) {
   } catch (const std::exception& e) {
     throw std::invalid_argument("tool \"" + tool.name + "\": invalid schema: " + e.what());
   }
-  auto entry = std::make_shared<ToolEntry>(
-      ToolEntry{std::move(tool), std::move(handler), std::move(*input), std::move(output)});
+  std::vector<HeaderParam> headers;
+  try {
+    headers = header_params_of(tool.input_schema);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("tool \"" + tool.name + "\": " + e.what());
+  }
+  auto entry =
+      std::make_shared<ToolEntry>(ToolEntry{std::move(tool), std::move(handler), std::move(*input),
+                                            std::move(output), std::move(headers)});
   std::string key = entry->tool.name;
   {
     std::unique_lock lock(impl_->mu);
@@ -218,7 +318,7 @@ bool Server::remove_prompt(std::string_view name) {
 }
 
 void Server::notify_resource_updated(std::string_view uri) {
-  impl_->for_each_session([uri](ServerSession& s) { s.on_resource_updated(uri); });
+  impl_->for_each_listener([uri](ChangeListener& l) { l.on_resource_updated(uri); });
 }
 
 }  // namespace mcpp

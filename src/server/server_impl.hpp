@@ -13,13 +13,34 @@
 
 namespace mcpp {
 
-class ServerSession;
+// Hears about registry changes: a stateful session, a subscriptions/listen stream.
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+  virtual void on_list_changed(std::string_view what) = 0;  // "tools", "resources", "prompts"
+  virtual void on_resource_updated(std::string_view uri) = 0;
+  // The server is being destroyed.
+  virtual void on_server_closing() {}
+};
+
+// A tool parameter mirrored into an Mcp-Param-{name} HTTP header (x-mcp-header, 2026-07-28).
+struct HeaderParam {
+  std::string name;               // the header is "Mcp-Param-" + name
+  std::vector<std::string> path;  // property names from the arguments object down to the value
+  std::string type;               // "string", "integer" or "boolean"
+};
+
+// The x-mcp-header parameters of an input schema. Throws std::invalid_argument when an
+// annotation breaks the spec's rules (not a token, duplicate, not a primitive, not reachable
+// through "properties" alone).
+std::vector<HeaderParam> header_params_of(const json::object& input_schema);
 
 struct ToolEntry {
   Tool tool;
   ToolHandler handler;
   schema::Validator input;
   std::optional<schema::Validator> output;
+  std::vector<HeaderParam> header_params;
 };
 
 struct ResourceEntry {
@@ -78,9 +99,11 @@ class Registry {
 
 class Server::Impl {
  public:
-  explicit Impl(ServerOptions o) : options(std::move(o)) {}
+  explicit Impl(ServerOptions o);
 
   ServerOptions options;
+  // Authenticates the requestState of multi round-trip requests (HMAC-SHA256).
+  std::string state_key;
 
   mutable std::shared_mutex mu;  // guards the registries
   Registry<ToolEntry> tools;
@@ -88,16 +111,16 @@ class Server::Impl {
   Registry<TemplateEntry> templates;
   Registry<PromptEntry> prompts;
 
-  // Sessions register themselves so list_changed and resource updates reach them.
-  void attach(const std::shared_ptr<ServerSession>& s);
-  void detach(const ServerSession* s);
-  // Calls f on every live session.
-  void for_each_session(const std::function<void(ServerSession&)>& f);
+  // Sessions and subscription streams register so list changes and resource updates reach them.
+  void attach(const std::shared_ptr<ChangeListener>& l);
+  void detach(const ChangeListener* l);
+  // Calls f on every live listener.
+  void for_each_listener(const std::function<void(ChangeListener&)>& f);
   void broadcast_list_changed(std::string_view what);  // "tools", "resources", "prompts"
 
  private:
-  std::mutex sessions_mu_;
-  std::vector<std::weak_ptr<ServerSession>> sessions_;
+  std::mutex listeners_mu_;
+  std::vector<std::weak_ptr<ChangeListener>> listeners_;
 };
 
 }  // namespace mcpp

@@ -15,6 +15,7 @@
 #include "jsonrpc/message.hpp"
 #include "jsonrpc/outgoing.hpp"
 #include "mcpp/server.hpp"
+#include "server/server_impl.hpp"
 
 namespace mcpp {
 
@@ -27,7 +28,8 @@ class MessageSink {
   virtual bool send(const json::value& message) = 0;
 };
 
-class ServerSession : public std::enable_shared_from_this<ServerSession> {
+class ServerSession final : public ChangeListener,
+                            public std::enable_shared_from_this<ServerSession> {
  public:
   // Creates a session of `server` and registers it for notifications.
   static std::shared_ptr<ServerSession> create(const Server& server, std::string id);
@@ -62,9 +64,10 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   // in-flight handlers finish and answer.
   void fail_client_requests(std::string_view why);
 
-  // Server-side events.
-  void on_list_changed(std::string_view what);
-  void on_resource_updated(std::string_view uri);
+  // Server-side events (ChangeListener).
+  void on_list_changed(std::string_view what) override;
+  void on_resource_updated(std::string_view uri) override;
+  void on_server_closing() override { close(); }
 
   // Used by the request context.
   struct InFlight;
@@ -79,6 +82,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
   Task<json::value> handle_one(const json::value& msg, const std::shared_ptr<MessageSink>& related,
                                bool in_batch);
+  Task<json::value> handle_stateless(const jsonrpc::Message& m,
+                                     const std::shared_ptr<MessageSink>& related);
   Task<json::value> dispatch(const jsonrpc::Message& m, std::shared_ptr<InFlight> req,
                              const std::shared_ptr<MessageSink>& related);
   void touch();
@@ -87,14 +92,6 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   json::value on_initialize(const json::object& params);
   json::value on_set_level(const json::object& params);
   json::value on_subscribe(const json::object& params, bool subscribe);
-  json::value list_tools(const json::object& params);
-  json::value list_resources(const json::object& params);
-  json::value list_templates(const json::object& params);
-  json::value list_prompts(const json::object& params);
-  Task<json::value> call_tool(const json::object& params, Context& ctx);
-  Task<json::value> read_resource(const json::object& params, Context& ctx);
-  Task<json::value> get_prompt(const json::object& params, Context& ctx);
-  json::value complete(const json::object& params);
   void on_cancelled(const json::object& params);
 
   std::shared_ptr<Server::Impl> server_;

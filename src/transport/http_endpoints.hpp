@@ -72,6 +72,12 @@ Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, St
 Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request,
                                  StreamWaiter& waiter);
 Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request);
+// The stateless revision (2026-07-28) on the MCP endpoint.
+bool is_stateless_post(const HttpRequest& request, const json::value& payload);
+// A GET or DELETE from a client of the stateless revision (answered 405).
+bool is_stateless_request(const HttpRequest& request);
+Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, json::value payload,
+                                  StreamWaiter& waiter);
 
 // Building blocks of responses.
 HttpResponse make_response(http::status status, std::string body, std::string_view content_type);

@@ -56,7 +56,8 @@ void SseStream::queue_locked(std::string_view data) {
 
 void SseStream::start_sse_locked() {
   sse_ = true;
-  std::string priming_id = store_ ? store_->store(id_, "") : std::string();
+  if (!store_) return;  // not resumable (2026-07-28): no event ids, no priming event
+  std::string priming_id = store_->store(id_, "");
   if (attached_) {
     sse::append_priming(pending_, priming_id, retry_);
     signal_locked();
@@ -124,9 +125,7 @@ SseStream::Attachment SseStream::attach(std::function<void()> wake,
       if (!data.empty()) sse::append_event(a.preamble, event_id, "", data);  // skip primings
     });
   }
-  if (!ended_ && sse_ && kind_ != Kind::kLegacy) {
-    sse::append_priming(a.preamble, store_ ? store_->store(id_, "") : std::string(), retry_);
-  }
+  if (!ended_ && sse_ && store_) sse::append_priming(a.preamble, store_->store(id_, ""), retry_);
   return a;
 }
 

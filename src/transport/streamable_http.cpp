@@ -116,6 +116,9 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
         json_response(http::status::bad_request, jsonrpc::make_error(nullptr, *err)));
   }
   json::value payload = std::move(std::get<json::value>(parsed));
+  if (is_stateless_post(request, payload)) {
+    co_return co_await handle_stateless_post(state, request, std::move(payload), waiter);
+  }
 
   // The session: a new one for an initialize without Mcp-Session-Id, else the one named.
   const bool initialize = is_initialize(payload);
@@ -258,6 +261,14 @@ Task<Reply> handle_delete(HttpServerState& state, HttpRequest& request) {
 
 Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request,
                                 StreamWaiter& waiter) {
+  if (request.method() != http::verb::post && is_stateless_request(request)) {
+    HttpResponse r = error_response(
+        http::status::method_not_allowed, jsonrpc::kInvalidRequest,
+        "Method Not Allowed: in protocol revision 2026-07-28 every message is a POST to " +
+            state.options.endpoint + " (use subscriptions/listen for notifications)");
+    r.set(http::field::allow, "POST");
+    co_return reply_with(std::move(r));
+  }
   switch (request.method()) {
     case http::verb::post:
       co_return co_await handle_post(state, request, waiter);

@@ -1,0 +1,586 @@
+// The stateless revision's dispatcher: _meta validation, server/discover, caching hints,
+// resultType and serverInfo on results, multi round-trip requests and subscriptions/listen.
+#include "server/stateless.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <map>
+
+#include "protocol/versions.hpp"
+#include "server/methods.hpp"
+
+namespace mcpp::stateless {
+
+namespace asio = boost::asio;
+using jsonrpc::Message;
+using jsonrpc::RpcError;
+
+// ---- request metadata -------------------------------------------------------------------------
+
+bool is_stateless(const json::value& message) {
+  const json::value* params = find(message, "params");
+  if (!params || !params->is_object()) return false;
+  const json::value* meta = find(*params, "_meta");
+  return meta && meta->is_object() && meta->get_object().contains(kProtocolVersionKey);
+}
+
+jsonrpc::Error unsupported_version(std::string_view requested) {
+  json::array supported{json::value(protocol::k2026_07_28)};
+  for (auto it = protocol::kStatefulVersions.rbegin(); it != protocol::kStatefulVersions.rend();
+       ++it) {
+    supported.emplace_back(*it);
+  }
+  return {kUnsupportedProtocolVersion,
+          "Unsupported protocol version \"" + std::string(requested) +
+              "\": this server speaks 2026-07-28 per request, and 2025-11-25 down to 2024-11-05 "
+              "after initialize",
+          json::object{{"supported", std::move(supported)}, {"requested", requested}}};
+}
+
+RequestMeta read_meta(const json::value& params) {
+  auto invalid = [](std::string what) {
+    return RpcError(jsonrpc::kInvalidParams, "Invalid params: " + std::move(what));
+  };
+  if (!params.is_object()) throw invalid("params must be an object carrying _meta");
+  const json::value* meta = find(params, "_meta");
+  if (!meta || !meta->is_object()) {
+    throw invalid("params._meta is required (with " + std::string(kProtocolVersionKey) + " and " +
+                  std::string(kClientCapabilitiesKey) + ")");
+  }
+  RequestMeta out;
+  const json::value* version = find(*meta, kProtocolVersionKey);
+  if (!version || !version->is_string()) {
+    throw invalid("_meta[\"" + std::string(kProtocolVersionKey) + "\"] must be a string");
+  }
+  out.version = std::string(version->get_string());
+  if (out.version != protocol::k2026_07_28) {
+    jsonrpc::Error e = unsupported_version(out.version);
+    throw RpcError(e.code, std::move(e.message), std::move(e.data));
+  }
+  const json::value* caps = find(*meta, kClientCapabilitiesKey);
+  if (!caps || !caps->is_object()) {
+    throw invalid("_meta[\"" + std::string(kClientCapabilitiesKey) +
+                  "\"] must be an object (empty when the client supports nothing optional)");
+  }
+  out.capabilities = caps->get_object();
+  if (const json::value* info = find(*meta, kClientInfoKey); info && !info->is_null()) {
+    if (!info->is_object() || !find(*info, "name") || !find(*info, "name")->is_string() ||
+        !find(*info, "version") || !find(*info, "version")->is_string()) {
+      throw invalid("_meta[\"" + std::string(kClientInfoKey) +
+                    "\"] must be an object with string \"name\" and \"version\"");
+    }
+    out.client_info = info->get_object();
+  }
+  if (const json::value* level = find(*meta, kLogLevelKey); level && !level->is_null()) {
+    std::optional<LogLevel> parsed;
+    if (level->is_string()) parsed = parse_log_level(level->get_string());
+    if (!parsed) {
+      throw invalid("_meta[\"" + std::string(kLogLevelKey) +
+                    "\"] must be one of debug, info, notice, warning, error, critical, alert, "
+                    "emergency");
+    }
+    out.log_level = parsed;
+  }
+  return out;
+}
+
+bool is_stateful_only_method(std::string_view method) {
+  return method == "initialize" || method == "ping" || method == "logging/setLevel" ||
+         method == "resources/subscribe" || method == "resources/unsubscribe";
+}
+
+namespace {
+
+// ---- requestState: what a multi round-trip request carries between rounds ---------------------
+//
+// The handler of a tools/call, resources/read or prompts/get runs again from the start on every
+// round. Its n-th request to the client (elicit, sample, list_roots) is answered from the state
+// when the client has answered it; the first unanswered one ends the round with an
+// input_required result. The state records the answers so far, the requests awaiting an answer,
+// the request it belongs to (method and a digest of its parameters) and an expiry, and is sealed
+// with HMAC-SHA256 under the server's key: the client can carry it but not alter or forge it.
+
+struct InputRequired {
+  std::size_t index;
+  std::string method;
+  json::object params;
+};
+
+std::string key_of(const InputRequired& r) {
+  std::string_view prefix = r.method == "elicitation/create"       ? "elicit"
+                            : r.method == "sampling/createMessage" ? "sample"
+                            : r.method == "roots/list"             ? "roots"
+                                                                   : "input";
+  return std::string(prefix) + "-" + std::to_string(r.index);
+}
+
+// JSON with object keys sorted, so equal values digest equally whatever their key order.
+void canonical(const json::value& v, std::string& out) {
+  if (v.is_object()) {
+    std::vector<std::pair<std::string_view, const json::value*>> items;
+    for (const auto& [k, x] : v.get_object()) items.emplace_back(k, &x);
+    std::sort(items.begin(), items.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    out += '{';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ',';
+      out += json::serialize(json::string(items[i].first));
+      out += ':';
+      canonical(*items[i].second, out);
+    }
+    out += '}';
+  } else if (v.is_array()) {
+    out += '[';
+    bool first = true;
+    for (const auto& x : v.get_array()) {
+      if (!first) out += ',';
+      first = false;
+      canonical(x, out);
+    }
+    out += ']';
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) {
+    s += kDigits[p[i] >> 4];
+    s += kDigits[p[i] & 15];
+  }
+  return s;
+}
+
+// What identifies the request a state belongs to: its method and parameters, without the
+// metadata and the round-trip fields.
+std::string request_digest(std::string_view method, const json::object& params) {
+  std::string text(method);
+  text += '\n';
+  json::object salient;
+  for (const auto& [k, v] : params) {
+    if (k != "_meta" && k != "inputResponses" && k != "requestState") salient.emplace(k, v);
+  }
+  canonical(salient, text);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
+  return hex(md, 16);
+}
+
+std::string hmac(const std::string& key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct RoundState {
+  json::object answers;  // request index (decimal) -> the client's result
+  json::array pending;   // [{"key","index","method"}] awaiting an answer
+};
+
+std::string seal(const Server::Impl& server, std::string_view digest, const RoundState& s) {
+  json::object payload{{"v", 1},
+                       {"d", digest},
+                       {"e", now_ms() + server.options.request_state_ttl.count()},
+                       {"a", s.answers},
+                       {"p", s.pending}};
+  std::string body = base64_encode(json::serialize(payload));
+  return body + "." + base64_encode(hmac(server.state_key, body));
+}
+
+RpcError bad_state(std::string why) {
+  return RpcError(jsonrpc::kInvalidParams,
+                  "Invalid params: requestState " + std::move(why) +
+                      "; send the request again without requestState and inputResponses");
+}
+
+RoundState open(const Server::Impl& server, std::string_view digest, const json::value& sealed) {
+  if (!sealed.is_string()) throw bad_state("must be the string the server returned");
+  std::string_view text = sealed.get_string();
+  auto dot = text.find('.');
+  if (dot == std::string_view::npos) throw bad_state("is not one this server issued");
+  std::string_view body = text.substr(0, dot);
+  auto mac = base64_decode(text.substr(dot + 1));
+  std::string expected = hmac(server.state_key, body);
+  if (!mac || mac->size() != expected.size() ||
+      CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) != 0) {
+    throw bad_state("failed verification (altered, or issued by another server)");
+  }
+  auto decoded = base64_decode(body);
+  boost::system::error_code ec;
+  json::value payload = decoded ? json::parse(*decoded, ec) : json::value();
+  if (!decoded || ec || !payload.is_object()) throw bad_state("is malformed");
+  if (find_string(payload, "d") != digest) {
+    throw bad_state("belongs to another request (a different method, name or arguments)");
+  }
+  const json::value* exp = find(payload, "e");
+  if (!exp || !exp->is_int64() || exp->get_int64() < now_ms()) throw bad_state("has expired");
+  RoundState s;
+  if (const json::value* a = find(payload, "a"); a && a->is_object()) s.answers = a->get_object();
+  if (const json::value* p = find(payload, "p"); p && p->is_array()) s.pending = p->get_array();
+  return s;
+}
+
+// Checks that an input response has the shape of the result its request asks for.
+void validate_response(std::string_view key, std::string_view method, const json::value& v) {
+  auto invalid = [&](std::string what) {
+    return RpcError(jsonrpc::kInvalidParams, "Invalid params: inputResponses[\"" +
+                                                 std::string(key) + "\"] " + std::move(what));
+  };
+  if (!v.is_object())
+    throw invalid("must be an object (the result of " + std::string(method) + ")");
+  if (method == "elicitation/create") {
+    std::string_view action = find_string(v, "action");
+    if (action != "accept" && action != "decline" && action != "cancel") {
+      throw invalid("needs \"action\": \"accept\", \"decline\" or \"cancel\"");
+    }
+    if (const json::value* c = find(v, "content"); c && !c->is_null() && !c->is_object()) {
+      throw invalid("has a \"content\" that is not an object");
+    }
+  } else if (method == "sampling/createMessage") {
+    const json::value* content = find(v, "content");
+    std::string_view role = find_string(v, "role");
+    if (!content || !(content->is_object() || content->is_array()) ||
+        (role != "assistant" && role != "user")) {
+      throw invalid("needs \"role\" and \"content\" (a sampling/createMessage result)");
+    }
+  } else if (method == "roots/list") {
+    const json::value* roots = find(v, "roots");
+    if (!roots || !roots->is_array()) throw invalid("needs a \"roots\" array");
+    for (const auto& r : roots->get_array()) {
+      const json::value* uri = find(r, "uri");
+      if (!uri || !uri->is_string()) throw invalid("has a root without a string \"uri\"");
+    }
+  }
+}
+
+// Folds a retry's inputResponses into the answers its state carries.
+json::object answers_of(const Server::Impl& server, const json::object& params,
+                        std::string_view digest) {
+  const json::value* state = find(params, "requestState");
+  const json::value* responses = find(params, "inputResponses");
+  if (responses && !responses->is_null() && !responses->is_object()) {
+    throw RpcError(jsonrpc::kInvalidParams,
+                   "Invalid params: inputResponses must be an object keyed like inputRequests");
+  }
+  if (!state || state->is_null()) return {};  // nothing to pair responses with: ask again
+  RoundState s = open(server, digest, *state);
+  if (responses && responses->is_object()) {
+    for (const auto& p : s.pending) {
+      std::string_view key = find_string(p, "key");
+      std::string_view method = find_string(p, "method");
+      const json::value* index = find(p, "index");
+      const json::value* r = find(*responses, key);
+      if (!r || !index || !index->is_int64()) continue;  // not answered: asked again
+      validate_response(key, method, *r);
+      s.answers[std::to_string(index->get_int64())] = *r;
+    }
+  }
+  return std::move(s.answers);
+}
+
+// The request context of the stateless revision.
+class StatelessContext final : public detail::ContextBackend {
+ public:
+  StatelessContext(const RequestMeta& meta, json::object request_meta,
+                   std::shared_ptr<MessageSink> sink, std::stop_token stop, json::object answers)
+      : meta_(meta),
+        request_meta_(std::move(request_meta)),
+        sink_(std::move(sink)),
+        stop_(std::move(stop)),
+        answers_(std::move(answers)) {}
+
+  std::string_view protocol_version() const override { return meta_.version; }
+  std::string_view session_id() const override { return {}; }
+  const json::object& client_capabilities() const override { return meta_.capabilities; }
+  const json::object& client_info() const override { return meta_.client_info; }
+  const json::object& request_meta() const override { return request_meta_; }
+  std::stop_token stop_token() const override { return stop_; }
+  void notify(std::string_view method, json::object params) override {
+    if (sink_ && !stop_.stop_requested()) {
+      sink_->send(jsonrpc::make_notification(method, std::move(params)));
+    }
+  }
+  bool log_enabled(LogLevel level) const override {
+    return meta_.log_level && level >= *meta_.log_level;
+  }
+  Task<json::value> request(std::string method, json::object params) override {
+    std::size_t index = next_++;
+    if (const json::value* a = find(answers_, std::to_string(index))) co_return *a;
+    throw InputRequired{index, std::move(method), std::move(params)};
+  }
+
+  const json::object& answers() const { return answers_; }
+
+ private:
+  const RequestMeta& meta_;
+  json::object request_meta_;
+  std::shared_ptr<MessageSink> sink_;
+  std::stop_token stop_;
+  json::object answers_;
+  std::size_t next_ = 0;
+};
+
+json::value cache_fields(json::object& result, const CacheHint& hint) {
+  result["ttlMs"] = static_cast<std::int64_t>(std::max<std::int64_t>(0, hint.ttl.count()));
+  result["cacheScope"] = hint.scope == CacheScope::kPublic ? "public" : "private";
+  return result;
+}
+
+// Runs a handler-backed method once; an unanswered request to the client ends the round.
+Task<json::object> run_round(const Server::Impl& server, const Message& m,
+                             const json::object& params, const RequestMeta& meta,
+                             std::shared_ptr<MessageSink> related, std::stop_token stop) {
+  std::string digest = request_digest(m.method, params);
+  json::object answers = answers_of(server, params, digest);
+  json::object request_meta;
+  if (const json::value* rm = find(params, "_meta"); rm && rm->is_object()) {
+    request_meta = rm->get_object();
+  }
+  auto backend = std::make_shared<StatelessContext>(meta, std::move(request_meta), related, stop,
+                                                    std::move(answers));
+  Context ctx(backend);
+  std::optional<InputRequired> needed;
+  json::object result;
+  try {
+    if (m.method == "tools/call") {
+      result = co_await methods::call_tool(server, params, ctx);
+    } else if (m.method == "resources/read") {
+      methods::ReadOutcome read = co_await methods::read_resource(server, params, ctx);
+      result = std::move(read.result);
+      cache_fields(result, read.cache);
+    } else {
+      result = co_await methods::get_prompt(server, params, ctx);
+    }
+  } catch (InputRequired& r) {
+    needed = std::move(r);
+  }
+  if (!needed) co_return result;
+  RoundState state;
+  state.answers = backend->answers();
+  std::string key = key_of(*needed);
+  state.pending.push_back(json::object{{"key", key},
+                                       {"index", static_cast<std::int64_t>(needed->index)},
+                                       {"method", needed->method}});
+  json::object request{{"method", needed->method}, {"params", std::move(needed->params)}};
+  json::object input_requests;
+  input_requests[key] = std::move(request);
+  co_return json::object{{"resultType", "input_required"},
+                         {"inputRequests", std::move(input_requests)},
+                         {"requestState", seal(server, digest, state)}};
+}
+
+// ---- subscriptions/listen ---------------------------------------------------------------------
+
+class Subscription final : public ChangeListener {
+ public:
+  Subscription(json::value id, std::shared_ptr<MessageSink> sink, bool tools, bool prompts,
+               bool resources, std::vector<std::string> uris, asio::any_io_executor ex)
+      : id_(std::move(id)),
+        sink_(std::move(sink)),
+        tools_(tools),
+        prompts_(prompts),
+        resources_(resources),
+        uris_(std::move(uris)),
+        timer_(std::make_shared<asio::steady_timer>(ex)) {}
+
+  void send(std::string method, json::object params) {
+    params["_meta"] = json::object{{kSubscriptionIdKey, id_}};
+    if (!sink_->send(jsonrpc::make_notification(method, std::move(params)))) wake(false);
+  }
+  void on_list_changed(std::string_view what) override {
+    if ((what == "tools" && tools_) || (what == "prompts" && prompts_) ||
+        (what == "resources" && resources_)) {
+      send("notifications/" + std::string(what) + "/list_changed", {});
+    }
+  }
+  void on_resource_updated(std::string_view uri) override {
+    if (std::find(uris_.begin(), uris_.end(), uri) != uris_.end()) {
+      send("notifications/resources/updated", json::object{{"uri", uri}});
+    }
+  }
+  void on_server_closing() override { wake(true); }
+
+  // Ends the wait: the server is going away (graceful) or the stream is gone.
+  void wake(bool graceful) {
+    if (graceful) graceful_ = true;
+    asio::post(timer_->get_executor(), [t = timer_] { t->cancel(); });
+  }
+  Task<void> wait(std::stop_token stop) {
+    timer_->expires_at(std::chrono::steady_clock::time_point::max());
+    std::stop_callback on_stop(stop, [this] { wake(false); });
+    if (stop.stop_requested()) co_return;
+    boost::system::error_code ec;
+    co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  bool graceful() const { return graceful_; }
+
+ private:
+  json::value id_;
+  std::shared_ptr<MessageSink> sink_;
+  bool tools_, prompts_, resources_;
+  std::vector<std::string> uris_;
+  std::shared_ptr<asio::steady_timer> timer_;
+  std::atomic<bool> graceful_{false};
+};
+
+Task<json::value> listen(std::shared_ptr<Server::Impl> server, const Message& m,
+                         const json::object& params, std::shared_ptr<MessageSink> related,
+                         std::stop_token stop) {
+  if (!related) {
+    throw RpcError(jsonrpc::kInvalidRequest,
+                   "Invalid Request: subscriptions/listen needs a stream to deliver on");
+  }
+  const json::value* filter = find(params, "notifications");
+  if (!filter || !filter->is_object()) {
+    throw RpcError(jsonrpc::kInvalidParams,
+                   "Invalid params: subscriptions/listen needs a \"notifications\" object");
+  }
+  auto flag = [&](std::string_view key) {
+    const json::value* v = find(*filter, key);
+    if (!v || v->is_null()) return false;
+    if (!v->is_bool()) {
+      throw RpcError(jsonrpc::kInvalidParams,
+                     "Invalid params: notifications." + std::string(key) + " must be a boolean");
+    }
+    return v->get_bool();
+  };
+  bool tools = flag("toolsListChanged");
+  bool prompts = flag("promptsListChanged");
+  bool resources = flag("resourcesListChanged");
+  std::vector<std::string> uris;
+  if (const json::value* r = find(*filter, "resourceSubscriptions"); r && !r->is_null()) {
+    if (!r->is_array()) {
+      throw RpcError(
+          jsonrpc::kInvalidParams,
+          "Invalid params: notifications.resourceSubscriptions must be an array of URIs");
+    }
+    for (const auto& u : r->get_array()) {
+      if (!u.is_string()) {
+        throw RpcError(jsonrpc::kInvalidParams,
+                       "Invalid params: notifications.resourceSubscriptions holds a non-string");
+      }
+      uris.emplace_back(u.get_string());
+    }
+  }
+  json::object honored;
+  if (tools) honored["toolsListChanged"] = true;
+  if (prompts) honored["promptsListChanged"] = true;
+  if (resources) honored["resourcesListChanged"] = true;
+  if (find(*filter, "resourceSubscriptions")) {
+    json::array a;
+    for (const auto& u : uris) a.emplace_back(u);
+    honored["resourceSubscriptions"] = std::move(a);
+  }
+  auto executor = co_await asio::this_coro::executor;
+  auto sub = std::make_shared<Subscription>(m.id, related, tools, prompts, resources,
+                                            std::move(uris), executor);
+  // The acknowledgement comes first; only then can changes reach the stream.
+  sub->send("notifications/subscriptions/acknowledged",
+            json::object{{"notifications", std::move(honored)}});
+  server->attach(sub);
+  co_await sub->wait(stop);
+  server->detach(sub.get());
+  json::object result{{"resultType", "complete"},
+                      {"_meta", json::object{{kSubscriptionIdKey, m.id}}}};
+  co_return result;
+}
+
+json::object discover(const Server::Impl& server, const RequestMeta& meta) {
+  json::array versions{json::value(protocol::k2026_07_28)};
+  for (auto it = protocol::kStatefulVersions.rbegin(); it != protocol::kStatefulVersions.rend();
+       ++it) {
+    versions.emplace_back(*it);
+  }
+  json::object result{{"supportedVersions", std::move(versions)},
+                      {"capabilities", methods::capabilities(meta.version)}};
+  if (!server.options.instructions.empty()) result["instructions"] = server.options.instructions;
+  cache_fields(result, server.options.list_cache);
+  return result;
+}
+
+Task<json::value> dispatch(std::shared_ptr<Server::Impl> server, const Message& m,
+                           const RequestMeta& meta, std::shared_ptr<MessageSink> related,
+                           std::stop_token stop) {
+  const json::object& params = m.params.get_object();
+  const std::string& method = m.method;
+  const Server::Impl& s = *server;
+  if (method == "server/discover") co_return discover(s, meta);
+  if (method == "tools/list") {
+    json::object r = methods::list_tools(s, meta.version, params);
+    co_return cache_fields(r, s.options.list_cache);
+  }
+  if (method == "resources/list") {
+    json::object r = methods::list_resources(s, meta.version, params);
+    co_return cache_fields(r, s.options.list_cache);
+  }
+  if (method == "resources/templates/list") {
+    json::object r = methods::list_templates(s, meta.version, params);
+    co_return cache_fields(r, s.options.list_cache);
+  }
+  if (method == "prompts/list") {
+    json::object r = methods::list_prompts(s, meta.version, params);
+    co_return cache_fields(r, s.options.list_cache);
+  }
+  if (method == "completion/complete") co_return methods::complete(s, params);
+  if (method == "tools/call" || method == "resources/read" || method == "prompts/get") {
+    co_return co_await run_round(s, m, params, meta, related, stop);
+  }
+  if (method == "subscriptions/listen") {
+    co_return co_await listen(server, m, params, related, stop);
+  }
+  if (is_stateful_only_method(method)) {
+    throw RpcError(jsonrpc::kMethodNotFound,
+                   "Method not found: \"" + method +
+                       "\" is not part of protocol revision 2026-07-28 (it belongs to the "
+                       "initialize-based revisions)");
+  }
+  throw RpcError(jsonrpc::kMethodNotFound, "Method not found: \"" + method + "\"");
+}
+
+}  // namespace
+
+Task<json::value> handle(std::shared_ptr<Server::Impl> server, Message m,
+                         std::shared_ptr<MessageSink> related, std::stop_token stop) {
+  json::value reply;
+  try {
+    RequestMeta meta = read_meta(m.params);
+    json::value result = co_await dispatch(server, m, meta, std::move(related), stop);
+    if (result.is_object()) {
+      json::object& r = result.get_object();
+      if (!r.contains("resultType")) r["resultType"] = "complete";
+      json::value& rmeta = r["_meta"];
+      if (!rmeta.is_object()) rmeta = json::object{};
+      rmeta.get_object()[kServerInfoKey] = methods::server_info(server->options, meta.version);
+    }
+    reply = jsonrpc::make_result(m.id, std::move(result));
+  } catch (const RpcError& e) {
+    reply = jsonrpc::make_error(m.id, e.error());
+  } catch (const std::exception& e) {
+    reply = jsonrpc::make_error(m.id, jsonrpc::kInternalError,
+                                "Internal error while handling " + m.method + ": " + e.what());
+  }
+  if (stop.stop_requested()) co_return nullptr;  // cancelled: the client stopped waiting
+  co_return reply;
+}
+
+}  // namespace mcpp::stateless
