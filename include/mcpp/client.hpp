@@ -106,11 +106,31 @@ struct ClientInfo {
   std::string title;
 };
 
+// Which protocol era the client speaks.
+enum class ProtocolEra {
+  // The stateless 2026-07-28 revision when the server speaks it (probed with server/discover),
+  // else the initialize handshake of the stateful revisions. The answer is remembered per URL
+  // (HTTP) or command line (stdio) for the life of the process.
+  kAuto,
+  kStateless,  // 2026-07-28 only: no initialize, per-request _meta, input_required retries
+  kStateful,   // initialize and a session (2025-11-25 down to 2024-11-05) only
+};
+
 struct ClientOptions {
   ClientInfo info;
-  // The revision asked for in initialize; the server may answer with an older stateful one
-  // (2024-11-05 and later), which the client then speaks.
+  ProtocolEra era = ProtocolEra::kAuto;
+  // The revision asked for in initialize (stateful era); the server may answer with an older
+  // stateful one (2024-11-05 and later), which the client then speaks.
   std::string protocol_version = "2025-11-25";
+  // Stateless era: how long the server/discover probe may take on stdio before the server is
+  // taken for a stateful one that ignores requests before initialize.
+  std::chrono::milliseconds discover_timeout{10'000};
+  // Stateless era: how many input_required rounds one request may take before the client gives
+  // up (a server that keeps asking would otherwise loop forever).
+  int max_input_rounds = 10;
+  // Warnings the client has no one else to tell (e.g. a tool left out of list_tools because its
+  // x-mcp-header annotations are invalid). Unset: dropped.
+  std::function<void(std::string_view)> on_warning;
   std::chrono::milliseconds request_timeout{60'000};
   // Fill in the defaults of a form's schema for fields an accepted elicitation leaves out.
   bool apply_elicitation_defaults = true;
@@ -171,9 +191,13 @@ struct RequestOptions {
 // ---- results ---------------------------------------------------------------------------------
 // Each keeps the object the server sent in `raw`, so nothing it said is lost.
 
+// What the server says about itself: its answer to initialize (stateful era) or to
+// server/discover (stateless era).
 struct InitializeResult {
-  std::string protocol_version;
-  json::object server_info;  // name, version, title, ...
+  std::string protocol_version;                 // the revision the client speaks with it
+  bool stateless = false;                       // true in the 2026-07-28 era
+  std::vector<std::string> supported_versions;  // stateless: every revision the server speaks
+  json::object server_info;                     // name, version, title, ...
   json::object capabilities;
   std::string instructions;
   json::object raw;
@@ -251,7 +275,11 @@ struct Completion {
 
 // ---- the client ------------------------------------------------------------------------------
 
-// One connection to one server, in the stateful era (initialize, then requests both ways).
+// One connection to one server. In the stateful era: initialize, then requests both ways. In the
+// stateless era (2026-07-28): every request carries the protocol version, client info and
+// capabilities in its _meta; a server that needs input answers "input_required", and the client
+// answers with the same handlers (elicitation, sampling, roots) and retries the request;
+// list_changed and resource updates arrive on a subscriptions/listen stream.
 //
 // Threading: the client runs on a strand of the executor it is given; its methods may be awaited
 // from any coroutine and its handlers are called on that strand. Register handlers before
@@ -286,8 +314,10 @@ class Client {
   Task<void> connect(StdioTarget target);
   Task<void> connect(HttpTarget target);
   bool connected() const;
-  // What the server answered to initialize (after connect).
+  // What the server answered to initialize or server/discover (after connect).
   const InitializeResult& server() const;
+  // True when the client speaks the stateless 2026-07-28 revision with the server.
+  bool stateless() const;
   // "stdio", "streamable-http" or "sse" (after connect).
   std::string_view transport_name() const;
   // Ends the session (Streamable HTTP: DELETE) and the connection (stdio: the process).
@@ -311,7 +341,9 @@ class Client {
   Task<Completion> complete(json::object ref, std::string argument, std::string value,
                             std::map<std::string, std::string> context = {},
                             RequestOptions options = {});
+  // Stateless era: there is no ping; server/discover is sent instead.
   Task<void> ping(RequestOptions options = {});
+  // Stateless era: no request is sent; the level goes into the _meta of every later request.
   Task<void> set_logging_level(std::string level, RequestOptions options = {});
   // Any request; returns its result.
   Task<json::value> request(std::string method, json::object params, RequestOptions options = {});

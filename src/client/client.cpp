@@ -1,8 +1,12 @@
-// Client::Impl: the stateful-era client session. The initialize handshake (with the spec's
-// fallback from Streamable HTTP to HTTP+SSE), outgoing requests (timeouts, progress,
-// cancellation, re-initialize when the session expired) and dispatch of what the server sends.
+// Client::Impl: the client session in both eras. The choice of era (server/discover, else
+// initialize, with the spec's fallback from Streamable HTTP to HTTP+SSE), outgoing requests
+// (timeouts, progress, cancellation, re-initialize when the session expired; in the stateless
+// era per-request _meta, input_required rounds and subscriptions/listen) and dispatch of what the
+// server sends.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <mutex>
 #include <set>
@@ -32,6 +36,61 @@ std::string id_key(const json::value& id) {
   return json::serialize(id);
 }
 
+// Which era answered at a URL or command line: stateless (true) or stateful (false).
+std::map<std::string, bool>& known_eras() {
+  static std::map<std::string, bool> eras;
+  return eras;
+}
+
+// The JSON-RPC errors only a stateless-era server sends (2026-07-28).
+constexpr int kHeaderMismatch = -32020;
+constexpr int kMissingRequiredClientCapability = -32021;
+constexpr int kUnsupportedProtocolVersion = -32022;
+
+bool is_modern_error(int code) {
+  return code == kHeaderMismatch || code == kMissingRequiredClientCapability ||
+         code == kUnsupportedProtocolVersion;
+}
+
+// An answer to server/discover that says "a stateful server": an HTTP client error other than
+// authorization, or something that is not a JSON-RPC answer at all.
+bool is_legacy_answer(const TransportError& e) {
+  if (e.kind() == TransportError::Kind::kProtocol) return true;
+  int s = e.http_status();
+  return e.kind() == TransportError::Kind::kHttpStatus && s >= 400 && s < 500 && s != 401 &&
+         s != 403;
+}
+
+// The stateless revisions mcpp speaks, newest first.
+constexpr std::string_view kStatelessVersions[] = {protocol::k2026_07_28};
+
+bool speaks_stateless(std::string_view v) {
+  for (auto s : kStatelessVersions) {
+    if (s == v) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> supported_of(const json::value* data) {
+  std::vector<std::string> out;
+  if (const json::value* s = data ? find(*data, "supported") : nullptr; s && s->is_array()) {
+    for (const auto& v : s->get_array()) {
+      if (v.is_string()) out.emplace_back(v.get_string());
+    }
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out.empty() ? "none" : out;
+}
+
+bool may_ask_for_input(std::string_view method) {
+  return method == "tools/call" || method == "prompts/get" || method == "resources/read";
+}
+
 }  // namespace
 
 Client::Impl::Impl(asio::any_io_executor ex, ClientOptions options)
@@ -45,6 +104,8 @@ Client::Impl::~Impl() {
 
 Task<void> Client::Impl::connect_stdio(StdioTarget target) {
   if (transport_) throw std::logic_error("mcpp::Client: already connected");
+  era_key_ = "stdio:" + target.command;
+  for (const auto& a : target.args) era_key_ += " " + a;
   transport_ = make_stdio_transport(strand_, std::move(target));
   co_await start_or_drop();
 }
@@ -53,6 +114,8 @@ Task<void> Client::Impl::connect_http(HttpTarget target) {
   if (transport_) throw std::logic_error("mcpp::Client: already connected");
   HttpTransportKind kind = target.transport;
   std::string cache_key = target.url;
+  era_key_ = "http:" + target.url;
+  open_listen_ = target.open_event_stream;
   if (kind == HttpTransportKind::kAuto) {
     std::lock_guard lock(g_kind_mu);
     auto it = known_kinds().find(cache_key);
@@ -123,14 +186,146 @@ Task<void> Client::Impl::start_and_handshake() {
   lost_.reset();
   closing_ = false;
   co_await transport_->start(std::move(cb));
-  co_await handshake();
+  co_await negotiate_era();
   connected_ = true;
+  update_listen();
+}
+
+Task<void> Client::Impl::negotiate_era() {
+  stateless_ = false;
+  tools_known_ = false;
+  tool_headers_.clear();
+  bool modern = options_.era != ProtocolEra::kStateful && transport_->supports_stateless();
+  if (options_.era == ProtocolEra::kStateless && !transport_->supports_stateless()) {
+    throw TransportError(TransportError::Kind::kProtocol,
+                         "the legacy HTTP+SSE transport cannot carry the stateless revision " +
+                             std::string(kStatelessVersions[0]));
+  }
+  if (modern && options_.era == ProtocolEra::kAuto) {
+    std::lock_guard lock(g_kind_mu);
+    auto it = known_eras().find(era_key_);
+    if (it != known_eras().end() && !it->second) modern = false;
+  }
+  auto remember = [this](bool stateless) {
+    if (options_.era != ProtocolEra::kAuto) return;
+    std::lock_guard lock(g_kind_mu);
+    known_eras()[era_key_] = stateless;
+  };
+  if (modern) {
+    stateless_ = true;
+    version_ = std::string(kStatelessVersions[0]);
+    transport_->set_stateless(true);
+    transport_->set_protocol_version(version_);
+    bool legacy = false;
+    try {
+      co_await discover();
+    } catch (const RpcError& e) {
+      int code = e.error().code;
+      bool stateful_only = code == kUnsupportedProtocolVersion;
+      for (const auto& v : supported_of(&e.error().data)) {
+        if (speaks_stateless(v)) stateful_only = false;
+      }
+      // A modern error means a modern server, unless it only offers stateful revisions.
+      if (options_.era == ProtocolEra::kStateless || (is_modern_error(code) && !stateful_only)) {
+        throw;
+      }
+      legacy = true;
+    } catch (const TransportError& e) {
+      if (options_.era == ProtocolEra::kStateless || !is_legacy_answer(e)) throw;
+      legacy = true;
+    }
+    if (!legacy) {
+      remember(true);
+      co_return;
+    }
+    stateless_ = false;
+    version_.clear();
+    transport_->set_stateless(false);
+    transport_->set_protocol_version("");
+  }
+  co_await handshake();
+  if (transport_->supports_stateless()) remember(false);
+}
+
+json::object Client::Impl::request_meta() const {
+  json::object info{{"name", options_.info.name}, {"version", options_.info.version}};
+  if (!options_.info.title.empty()) info["title"] = options_.info.title;
+  json::object meta;
+  meta["io.modelcontextprotocol/protocolVersion"] = version_;
+  meta["io.modelcontextprotocol/clientCapabilities"] = capabilities();
+  meta["io.modelcontextprotocol/clientInfo"] = std::move(info);
+  if (!log_level_.empty()) meta["io.modelcontextprotocol/logLevel"] = log_level_;
+  return meta;
+}
+
+Task<void> Client::Impl::discover() {
+  RequestOptions opt;
+  // On stdio a stateful server may never answer a request before initialize.
+  if (transport_->name() == "stdio") opt.timeout = options_.discover_timeout;
+  json::value result = co_await request("server/discover", {}, opt);
+  if (!result.is_object()) {
+    throw RpcError(jsonrpc::kInvalidRequest,
+                   "the server's server/discover result is not an object");
+  }
+  InitializeResult r;
+  r.stateless = true;
+  r.raw = result.get_object();
+  if (const json::value* v = find(r.raw, "supportedVersions"); v && v->is_array()) {
+    for (const auto& s : v->get_array()) {
+      if (s.is_string()) r.supported_versions.emplace_back(s.get_string());
+    }
+  }
+  if (!r.supported_versions.empty()) {
+    bool common = false;
+    for (const auto& v : r.supported_versions) {
+      if (v == version_) common = true;
+    }
+    if (!common) {
+      // As if the server had refused the version: the caller decides (another stateless
+      // revision, or initialize when the server lists stateful ones only).
+      json::array supported;
+      for (const auto& v : r.supported_versions) supported.emplace_back(v);
+      json::object data{{"supported", std::move(supported)}, {"requested", version_}};
+      throw RpcError(kUnsupportedProtocolVersion,
+                     "the server speaks " + joined(r.supported_versions) + ", and not " + version_,
+                     json::value(std::move(data)));
+    }
+  }
+  const json::value* meta = find(r.raw, "_meta");
+  if (const json::value* v = meta ? find(*meta, "io.modelcontextprotocol/serverInfo") : nullptr;
+      v && v->is_object()) {
+    r.server_info = v->get_object();
+  } else if (const json::value* si = find(r.raw, "serverInfo"); si && si->is_object()) {
+    r.server_info = si->get_object();
+  }
+  if (const json::value* v = find(r.raw, "capabilities"); v && v->is_object()) {
+    r.capabilities = v->get_object();
+  }
+  r.instructions = std::string(find_string(r.raw, "instructions"));
+  r.protocol_version = version_;
+  server_ = std::move(r);
+}
+
+bool Client::Impl::choose_version(const RpcError& e) {
+  auto supported = supported_of(&e.error().data);
+  for (auto ours : kStatelessVersions) {
+    for (const auto& v : supported) {
+      if (v == ours) {
+        version_ = v;
+        server_.protocol_version = v;
+        transport_->set_protocol_version(version_);
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 json::object Client::Impl::capabilities() const {
   json::object caps;
   std::lock_guard lock(mu_);
-  if (roots_) caps["roots"] = json::object{{"listChanged", true}};
+  // The stateless era has no notifications/roots/list_changed.
+  if (roots_) caps["roots"] = stateless_ ? json::object() : json::object{{"listChanged", true}};
   if (sampling_) caps["sampling"] = json::object();
   if (elicitation_) {
     json::object e;
@@ -186,6 +381,8 @@ Task<void> Client::Impl::close() {
   closing_ = true;
   connected_ = false;
   auto self = shared_from_this();
+  if (listen_stop_) listen_stop_->request_stop();
+  listen_stop_.reset();
   co_await transport_->close();
   outgoing_.fail_all({jsonrpc::kConnectionClosed, "The client closed the connection", nullptr});
   for (auto& [key, stop] : incoming_) stop->request_stop();
@@ -195,6 +392,229 @@ Task<void> Client::Impl::close() {
 
 Task<json::value> Client::Impl::request(std::string method, json::object params, RequestOptions opt,
                                         bool may_reinitialize) {
+  if (stateless_) {
+    co_return co_await stateless_request(std::move(method), std::move(params), std::move(opt));
+  }
+  co_return co_await send_request(std::move(method), std::move(params), std::move(opt),
+                                  may_reinitialize, {});
+}
+
+Task<json::value> Client::Impl::stateless_request(std::string method, json::object params,
+                                                  RequestOptions opt) {
+  const json::object base = std::move(params);
+  std::optional<json::object> responses;
+  std::optional<std::string> state;
+  bool version_retried = false;
+  bool headers_retried = false;
+  bool stream_retried = false;
+  bool http = transport_ && transport_->name() == "streamable-http";
+  int rounds = 0;
+  for (;;) {
+    json::object p = base;
+    json::object meta;
+    if (const json::value* m = find(base, "_meta"); m && m->is_object()) meta = m->get_object();
+    for (auto& [k, v] : request_meta()) meta[k] = v;
+    p["_meta"] = std::move(meta);
+    if (responses) p["inputResponses"] = *responses;
+    if (state) p["requestState"] = *state;
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (http && method == "tools/call") {
+      if (!tools_known_) co_await learn_tools();
+      auto it = tool_headers_.find(std::string(find_string(base, "name")));
+      const json::value* args = find(base, "arguments");
+      if (it != tool_headers_.end() && args && args->is_object()) {
+        headers = param_headers_for(it->second, args->get_object());
+      }
+    }
+    json::value result;
+    bool retry = false;
+    bool refresh_tools = false;
+    try {
+      result = co_await send_request(method, std::move(p), opt, false, std::move(headers));
+    } catch (const RpcError& e) {
+      int code = e.error().code;
+      if (code == kUnsupportedProtocolVersion && !version_retried && choose_version(e)) {
+        version_retried = true;
+        retry = true;
+      } else if (code == kHeaderMismatch && method == "tools/call" && http && !headers_retried) {
+        // The tool's x-mcp-header parameters may have changed: list the tools again, retry.
+        headers_retried = true;
+        refresh_tools = true;
+        retry = true;
+      } else if (code == kUnsupportedProtocolVersion) {
+        throw RpcError(code,
+                       method + ": the server does not support protocol version " + version_ +
+                           " (it supports " + joined(supported_of(&e.error().data)) + ")",
+                       e.error().data);
+      } else {
+        throw;
+      }
+    } catch (const TransportError& e) {
+      // A broken response stream loses the request; the spec has it sent again, once.
+      if (e.kind() != TransportError::Kind::kClosed || !http || stream_retried || closing_ ||
+          lost_) {
+        throw;
+      }
+      stream_retried = true;
+      retry = true;
+    }
+    if (refresh_tools) {
+      tools_known_ = false;
+      co_await learn_tools();
+    }
+    if (retry) continue;
+    if (!result.is_object() || find_string(result, "resultType") != "input_required") {
+      co_return result;
+    }
+    if (!may_ask_for_input(method)) {
+      throw RpcError(jsonrpc::kInvalidRequest,
+                     method +
+                         ": the server answered input_required, which only tools/call, "
+                         "prompts/get and resources/read may");
+    }
+    if (++rounds > options_.max_input_rounds) {
+      throw RpcError(jsonrpc::kInternalError, method + ": the server still asks for input after " +
+                                                  std::to_string(options_.max_input_rounds) +
+                                                  " rounds");
+    }
+    const json::object& ask = result.get_object();
+    responses.reset();
+    if (const json::value* requests = find(ask, "inputRequests")) {
+      if (!requests->is_object()) {
+        throw RpcError(jsonrpc::kInvalidRequest,
+                       method + ": the server's inputRequests is not an object");
+      }
+      json::object answers;
+      for (const auto& [key, request] : requests->get_object()) {
+        std::string_view inner = find_string(request, "method");
+        if (inner.empty()) {
+          throw RpcError(jsonrpc::kInvalidRequest,
+                         method + ": input request '" + std::string(key) + "' has no method");
+        }
+        const json::value* ip = find(request, "params");
+        json::object inner_params = ip && ip->is_object() ? ip->get_object() : json::object();
+        std::string inner_method(inner);
+        json::value answer;
+        std::string failure;
+        int failure_code = 0;
+        try {
+          answer = co_await answer_request(inner_method, inner_params, opt.stop);
+        } catch (const RpcError& e) {
+          failure = e.error().message;
+          failure_code = e.error().code;
+        }
+        if (failure_code != 0) {
+          throw RpcError(failure_code, method + ": the server asked for " + inner_method +
+                                           " (input request '" + std::string(key) +
+                                           "'): " + failure);
+        }
+        answers[key] = std::move(answer);
+      }
+      responses = std::move(answers);
+    }
+    state.reset();
+    if (const json::value* rs = find(ask, "requestState")) {
+      if (!rs->is_string()) {
+        throw RpcError(jsonrpc::kInvalidRequest,
+                       method + ": the server's requestState is not a string");
+      }
+      state = std::string(rs->get_string());
+    }
+    if (!responses && !state) {
+      throw RpcError(jsonrpc::kInvalidRequest,
+                     method +
+                         ": the server answered input_required with neither inputRequests "
+                         "nor requestState");
+    }
+  }
+}
+
+Task<void> Client::Impl::learn_tools() {
+  json::array tools = co_await list_all("tools/list", "tools", {});
+  keep_valid_tools(tools);
+}
+
+json::array Client::Impl::keep_valid_tools(const json::array& tools) {
+  if (!stateless_ || !transport_ || transport_->name() != "streamable-http") return tools;
+  json::array kept;
+  for (const auto& t : tools) {
+    if (!t.is_object()) continue;
+    std::string name(find_string(t, "name"));
+    const json::value* schema = find(t, "inputSchema");
+    try {
+      tool_headers_[name] = schema && schema->is_object() ? param_headers_of(schema->get_object())
+                                                          : std::vector<ParamHeader>{};
+      kept.push_back(t);
+    } catch (const std::invalid_argument& e) {
+      tool_headers_.erase(name);
+      if (options_.on_warning) {
+        try {
+          options_.on_warning("leaving out tool '" + name + "': " + e.what());
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  }
+  tools_known_ = true;
+  return kept;
+}
+
+void Client::Impl::update_listen() {
+  if (!stateless_ || !connected_ || closing_ || !transport_) return;
+  json::object filter;
+  {
+    std::lock_guard lock(mu_);
+    if (list_changed_handler_) {
+      if (server_.capabilities.contains("tools")) filter["toolsListChanged"] = true;
+      if (server_.capabilities.contains("prompts")) filter["promptsListChanged"] = true;
+      if (server_.capabilities.contains("resources")) filter["resourcesListChanged"] = true;
+    }
+  }
+  if (!subscribed_.empty()) {
+    json::array uris;
+    for (const auto& u : subscribed_) uris.emplace_back(u);
+    filter["resourceSubscriptions"] = std::move(uris);
+  }
+  if (!open_listen_) filter.clear();
+  if (listen_stop_ && filter == listen_filter_) return;
+  if (listen_stop_) listen_stop_->request_stop();
+  listen_stop_.reset();
+  listen_filter_ = filter;
+  if (filter.empty()) return;
+  listen_stop_ = std::make_shared<std::stop_source>();
+  asio::co_spawn(strand_, listen(shared_from_this(), std::move(filter), listen_stop_),
+                 asio::detached);
+}
+
+Task<void> Client::Impl::listen(std::shared_ptr<Impl> self, json::object filter,
+                                std::shared_ptr<std::stop_source> stop) {
+  int failures = 0;
+  while (!stop->stop_requested()) {
+    RequestOptions opt;
+    opt.timeout = std::chrono::hours(24 * 365);  // as long as the client wants it
+    opt.stop = stop->get_token();
+    json::object params{{"notifications", filter}};
+    bool ended = false;
+    try {
+      co_await self->request("subscriptions/listen", std::move(params), opt);
+      ended = true;  // the server ended the subscription gracefully
+    } catch (const std::exception&) {
+      ended = false;
+    }
+    if (ended || stop->stop_requested() || self->closing_ || self->lost_ || !self->transport_) {
+      co_return;
+    }
+    // Dropped: listen again, a little later each time.
+    if (++failures > 5) co_return;
+    asio::steady_timer timer(self->strand_, std::chrono::milliseconds(500) * (1 << failures));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+Task<json::value> Client::Impl::send_request(
+    std::string method, json::object params, RequestOptions opt, bool may_reinitialize,
+    std::vector<std::pair<std::string, std::string>> headers) {
   if (!transport_ || closing_) {
     throw TransportError(TransportError::Kind::kClosed, "the client is not connected");
   }
@@ -240,7 +660,12 @@ Task<json::value> Client::Impl::request(std::string method, json::object params,
   std::optional<jsonrpc::Error> abandoned;  // timed out or cancelled: tell the server
   json::value result;
   try {
-    co_await transport_->send(jsonrpc::make_request(id, method, std::move(params)));
+    json::value message = jsonrpc::make_request(id, method, std::move(params));
+    if (headers.empty()) {
+      co_await transport_->send(std::move(message));
+    } else {
+      co_await transport_->send_with_headers(std::move(message), std::move(headers));
+    }
   } catch (const TransportError& e) {
     failure = e;
   }
@@ -266,7 +691,9 @@ Task<json::value> Client::Impl::request(std::string method, json::object params,
   }
   if (abandoned) {
     if (transport_) transport_->forget(id);
-    if (method != "initialize") co_await send_cancelled(id, abandoned->message);
+    // Over stateless HTTP, closing the response stream (forget) is the cancellation.
+    bool stateless_http = stateless_ && transport_ && transport_->name() == "streamable-http";
+    if (method != "initialize" && !stateless_http) co_await send_cancelled(id, abandoned->message);
     throw RpcError(abandoned->code, method + ": " + abandoned->message);
   }
   if (failure) {
@@ -450,8 +877,13 @@ Task<void> Client::Impl::serve_request(std::shared_ptr<Impl> self, jsonrpc::Mess
 
 Task<json::value> Client::Impl::answer(const jsonrpc::Message& m, std::stop_token stop) {
   json::object params = m.params.is_object() ? m.params.get_object() : json::object();
-  if (m.method == "ping") co_return json::object();
-  if (m.method == "sampling/createMessage") {
+  co_return co_await answer_request(m.method, params, std::move(stop));
+}
+
+Task<json::value> Client::Impl::answer_request(const std::string& method,
+                                               const json::object& params, std::stop_token stop) {
+  if (method == "ping") co_return json::object();
+  if (method == "sampling/createMessage") {
     SamplingHandler h;
     {
       std::lock_guard lock(mu_);
@@ -460,7 +892,7 @@ Task<json::value> Client::Impl::answer(const jsonrpc::Message& m, std::stop_toke
     if (!h) throw RpcError(jsonrpc::kMethodNotFound, "This client does not support sampling");
     co_return co_await h(params);
   }
-  if (m.method == "elicitation/create") {
+  if (method == "elicitation/create") {
     ElicitationHandler h;
     bool url_ok = false;
     {
@@ -496,7 +928,7 @@ Task<json::value> Client::Impl::answer(const jsonrpc::Message& m, std::stop_toke
     }
     co_return out;
   }
-  if (m.method == "roots/list") {
+  if (method == "roots/list") {
     json::array roots;
     {
       std::lock_guard lock(mu_);
@@ -509,7 +941,7 @@ Task<json::value> Client::Impl::answer(const jsonrpc::Message& m, std::stop_toke
     }
     co_return json::object{{"roots", std::move(roots)}};
   }
-  throw RpcError(jsonrpc::kMethodNotFound, "Method not found: " + m.method);
+  throw RpcError(jsonrpc::kMethodNotFound, "Method not found: " + method);
 }
 
 }  // namespace mcpp

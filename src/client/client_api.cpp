@@ -172,7 +172,9 @@ void Client::set_roots(std::vector<Root> roots) {
   asio::co_spawn(
       impl_->strand(),
       [impl = impl_]() -> Task<void> {
-        if (!impl->connected_) co_return;
+        // The stateless era has no notifications/roots/list_changed: each request carries the
+        // capabilities, and roots are asked for when needed.
+        if (!impl->connected_ || impl->stateless_) co_return;
         try {
           co_await impl->notify("notifications/roots/list_changed", {});
         } catch (const std::exception&) {
@@ -228,6 +230,10 @@ const InitializeResult& Client::server() const {
   return impl_->server_;
 }
 
+bool Client::stateless() const {
+  return impl_->server_.stateless;
+}
+
 std::string_view Client::transport_name() const {
   return impl_->transport_ ? impl_->transport_->name() : std::string_view();
 }
@@ -238,7 +244,8 @@ Task<void> Client::close() {
 
 Task<std::vector<ToolInfo>> Client::list_tools(RequestOptions options) {
   return on_strand(impl_, [impl = impl_, o = std::move(options)]() -> Task<std::vector<ToolInfo>> {
-    json::array items = co_await impl->list_all("tools/list", "tools", o);
+    json::array all = co_await impl->list_all("tools/list", "tools", o);
+    json::array items = impl->keep_valid_tools(all);
     std::vector<ToolInfo> out;
     for (const auto& t : items) {
       if (t.is_object()) out.push_back(tool_info_from(t.get_object()));
@@ -313,6 +320,12 @@ Task<ReadResourceResult> Client::read_resource(std::string uri, RequestOptions o
 Task<void> Client::subscribe_resource(std::string uri, RequestOptions options) {
   return on_strand(impl_,
                    [impl = impl_, uri = std::move(uri), o = std::move(options)]() -> Task<void> {
+                     if (impl->stateless_) {
+                       // Carried by the subscriptions/listen stream.
+                       impl->subscribed_.insert(uri);
+                       impl->update_listen();
+                       co_return;
+                     }
                      json::object params{{"uri", uri}};
                      co_await impl->request("resources/subscribe", std::move(params), o);
                    });
@@ -321,6 +334,11 @@ Task<void> Client::subscribe_resource(std::string uri, RequestOptions options) {
 Task<void> Client::unsubscribe_resource(std::string uri, RequestOptions options) {
   return on_strand(impl_,
                    [impl = impl_, uri = std::move(uri), o = std::move(options)]() -> Task<void> {
+                     if (impl->stateless_) {
+                       impl->subscribed_.erase(uri);
+                       impl->update_listen();
+                       co_return;
+                     }
                      json::object params{{"uri", uri}};
                      co_await impl->request("resources/unsubscribe", std::move(params), o);
                    });
@@ -394,13 +412,19 @@ Task<Completion> Client::complete(json::object ref, std::string argument, std::s
 
 Task<void> Client::ping(RequestOptions options) {
   return on_strand(impl_, [impl = impl_, o = std::move(options)]() -> Task<void> {
-    co_await impl->request("ping", {}, o);
+    // The stateless era has no ping: server/discover is the cheapest request there is.
+    std::string method = impl->stateless_ ? "server/discover" : "ping";
+    co_await impl->request(method, {}, o);
   });
 }
 
 Task<void> Client::set_logging_level(std::string level, RequestOptions options) {
   return on_strand(
       impl_, [impl = impl_, level = std::move(level), o = std::move(options)]() -> Task<void> {
+        if (impl->stateless_) {
+          impl->log_level_ = level;  // sent in the _meta of every request from now on
+          co_return;
+        }
         json::object params{{"level", level}};
         co_await impl->request("logging/setLevel", std::move(params), o);
       });

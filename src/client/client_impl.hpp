@@ -8,9 +8,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
+#include <vector>
 
+#include "client/request_headers.hpp"
 #include "client/transport.hpp"
 #include "jsonrpc/outgoing.hpp"
 #include "mcpp/client.hpp"
@@ -32,6 +35,19 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   // or cancellation with mcpp's codes) or TransportError.
   Task<json::value> request(std::string method, json::object params, RequestOptions options,
                             bool may_reinitialize = true);
+  // Stateless era: tools/list once, when call_tool comes before any list_tools, so the client
+  // knows the x-mcp-header parameters it must mirror.
+  Task<void> learn_tools();
+  // The tools of a tools/list page the client keeps (stateless HTTP: without the ones whose
+  // x-mcp-header annotations are invalid, with a warning) and their Mcp-Param headers.
+  json::array keep_valid_tools(const json::array& tools);
+  // Stateless era: (re)opens the subscriptions/listen stream for the handlers and resource
+  // subscriptions there are, or closes it when there are none.
+  void update_listen();
+  // Stateless era: resource subscriptions (carried by subscriptions/listen).
+  std::set<std::string> subscribed_;
+  std::string log_level_;   // stateless era: io.modelcontextprotocol/logLevel
+  bool stateless_ = false;  // the era spoken (strand only)
   Task<void> notify(std::string method, json::object params);
   // Every item of a paginated list (following nextCursor).
   Task<json::array> list_all(std::string method, std::string field, RequestOptions options);
@@ -69,6 +85,35 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   void on_closed(const TransportError& error);
   static Task<void> serve_request(std::shared_ptr<Impl> self, jsonrpc::Message m);
   Task<json::value> answer(const jsonrpc::Message& m, std::stop_token stop);
+  // A server request (elicitation/create, sampling/createMessage, roots/list, ping) answered by
+  // the handlers: either era (a stateful request, or an input request of input_required).
+  Task<json::value> answer_request(const std::string& method, const json::object& params,
+                                   std::stop_token stop);
+
+  // ---- stateless era ----
+  Task<json::value> send_request(std::string method, json::object params, RequestOptions options,
+                                 bool may_reinitialize,
+                                 std::vector<std::pair<std::string, std::string>> headers);
+  Task<json::value> stateless_request(std::string method, json::object params,
+                                      RequestOptions options);
+  json::object request_meta() const;
+  // server/discover; fills server_. Throws RpcError / TransportError.
+  Task<void> discover();
+  // Decides the era: stateless when the server answers server/discover (or with a modern
+  // error), else initialize.
+  Task<void> negotiate_era();
+  // Picks the revision to retry with from an UnsupportedProtocolVersion error; false when the
+  // server supports no stateless revision mcpp speaks.
+  bool choose_version(const RpcError& e);
+  static Task<void> listen(std::shared_ptr<Impl> self, json::object filter,
+                           std::shared_ptr<std::stop_source> stop);
+  std::string era_key_;  // per-URL / per-command cache key of the era
+  std::string version_;  // stateless: the revision spoken
+  std::map<std::string, std::vector<ParamHeader>> tool_headers_;  // by tool name
+  bool tools_known_ = false;
+  std::shared_ptr<std::stop_source> listen_stop_;
+  json::object listen_filter_;
+  bool open_listen_ = true;  // HttpTarget::open_event_stream
   Task<void> send_cancelled(json::value id, std::string reason);
 
   Strand strand_;

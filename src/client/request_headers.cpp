@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "mcpp/content.hpp"  // base64_encode
+
 namespace mcpp {
 
 namespace {

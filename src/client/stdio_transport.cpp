@@ -379,6 +379,7 @@ class StdioTransport final : public ClientTransport {
   ~StdioTransport() override { core_->kill_now(); }
 
   std::string_view name() const override { return "stdio"; }
+  bool supports_stateless() const override { return true; }
   Task<void> start(Callbacks callbacks) override {
     core_->start(std::move(callbacks));
     co_return;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "client/http_client.hpp"
+#include "client/request_headers.hpp"
 #include "client/sse_parser.hpp"
 #include "client/transport.hpp"
 
@@ -63,19 +64,23 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
     cb_ = std::move(cb);
   }
 
-  Task<void> send(json::value message) {
+  Task<void> send(json::value message, HttpHeaders extra = {}) {
     if (closed_) throw TransportError(TransportError::Kind::kClosed, "the connection is closed");
     const json::value* id = find(message, "id");
     if (find(message, "method") && id) {
       // A request: its exchange runs on its own, so the client's timeout and cancellation
       // apply to all of it; failures come back through on_lost.
-      asio::co_spawn(ex_, exchange(shared_from_this(), std::move(message)), asio::detached);
+      asio::co_spawn(ex_, exchange(shared_from_this(), std::move(message), std::move(extra)),
+                     asio::detached);
       co_return;
     }
     auto self = shared_from_this();
-    auto response =
-        co_await http_.send(HttpClient::Method::kPost, target_.url, headers(true, false),
-                            json::serialize(message), target_.connect_timeout);
+    HttpHeaders h = headers(true, false);
+    if (stateless_) {
+      for (auto& kv : standard_headers_for(message)) h.push_back(std::move(kv));
+    }
+    auto response = co_await http_.send(HttpClient::Method::kPost, target_.url, h,
+                                        json::serialize(message), target_.connect_timeout);
     co_await check_status(*response);
     std::string body =
         co_await response->read_body(target_.max_message_bytes, target_.connect_timeout);
@@ -83,9 +88,15 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
   }
 
   void set_protocol_version(std::string_view v) { protocol_version_ = std::string(v); }
+  // The stateless era: no session and no GET stream; Mcp-Method/Mcp-Name on every POST; a 4xx
+  // carrying a JSON-RPC error is the answer to its request.
+  void set_stateless(bool on) {
+    stateless_ = on;
+    if (on) reset_session();
+  }
 
   void on_initialized() {
-    if (!target_.open_event_stream || standalone_) return;
+    if (!target_.open_event_stream || standalone_ || stateless_) return;
     standalone_ = std::make_shared<HttpAbort>();
     asio::co_spawn(ex_, event_stream(shared_from_this(), standalone_), asio::detached);
   }
@@ -180,7 +191,46 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
     return v;
   }
 
-  static Task<void> exchange(std::shared_ptr<StreamableCore> self, json::value message) {
+  // A JSON-RPC error sent with an HTTP error status (the stateless era's 400 for an unsupported
+  // version or a header mismatch, 404 for an unknown method): delivered as the answer to request
+  // `id`. Throws TransportError for any other error response.
+  Task<void> deliver_error_status(HttpResponse& response, const json::value& id) {
+    std::string body;
+    try {
+      body = co_await response.read_body(64 * 1024, target_.connect_timeout);
+    } catch (const TransportError&) {
+      body.clear();
+    }
+    auto parsed = jsonrpc::parse(body);
+    if (auto* v = std::get_if<json::value>(&parsed); v && v->is_object()) {
+      const json::value* err = find(*v, "error");
+      const json::value* code = err ? find(*err, "code") : nullptr;
+      if (code && code->is_int64() && find(*err, "message")) {
+        const json::value* mid = find(*v, "id");
+        if (!mid || mid->is_null()) v->as_object()["id"] = id;
+        if (answers(*v, id)) {
+          if (cb_.on_message) cb_.on_message(std::move(*v));
+          co_return;
+        }
+      }
+    }
+    std::string message = "HTTP " + std::to_string(response.status());
+    if (std::string reason = response.reason(); !reason.empty()) message += " " + reason;
+    message += " from " + target_.url;
+    std::size_t start = body.find_first_not_of(" \t\r\n");
+    if (start != std::string::npos && body.find('<') == std::string::npos) {
+      std::string detail = body.substr(start, 300);
+      for (char& c : detail) {
+        if (c == '\n' || c == '\r') c = ' ';
+      }
+      message += ": " + detail;
+    }
+    throw TransportError(TransportError::Kind::kHttpStatus, message, response.status(),
+                         response.header("WWW-Authenticate"));
+  }
+
+  static Task<void> exchange(std::shared_ptr<StreamableCore> self, json::value message,
+                             HttpHeaders extra) {
     json::value id = message.at("id");
     std::string key = json::serialize(id);
     bool initialize = find_string(message, "method") == "initialize";
@@ -188,10 +238,36 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
     self->exchanges_[key] = abort;
     try {
       bool sent_session = !self->session_id_.empty() && !initialize;
+      HttpHeaders h = self->headers(true, false, nullptr, initialize);
+      if (self->stateless_) {
+        for (auto& kv : standard_headers_for(message)) h.push_back(std::move(kv));
+        for (auto& kv : extra) h.push_back(std::move(kv));
+      }
       auto response =
-          co_await self->http_.send(HttpClient::Method::kPost, self->target_.url,
-                                    self->headers(true, false, nullptr, initialize),
+          co_await self->http_.send(HttpClient::Method::kPost, self->target_.url, h,
                                     json::serialize(message), std::chrono::milliseconds(0), abort);
+      bool answered = false;
+      if (self->stateless_ && response->status() >= 400 &&
+          response->media_type() == "application/json") {
+        co_await self->deliver_error_status(*response, id);
+        answered = true;
+      }
+      if (!answered) {
+        co_await self->process_answer(std::move(response), id, abort, sent_session, initialize);
+      }
+    } catch (const TransportError& e) {
+      if (!self->closed_ && !abort->aborted() && self->cb_.on_lost) self->cb_.on_lost(id, e);
+    }
+    auto it = self->exchanges_.find(key);
+    if (it != self->exchanges_.end() && it->second == abort) self->exchanges_.erase(it);
+  }
+
+  // The answer to request `id` in a response with a success status (or throws for the others).
+  Task<void> process_answer(std::unique_ptr<HttpResponse> response, const json::value& id,
+                            std::shared_ptr<HttpAbort> abort, bool sent_session, bool initialize) {
+    auto self = shared_from_this();
+    std::string key = json::serialize(id);
+    {
       co_await self->check_status(*response, sent_session);
       if (initialize) {
         std::string sid = response->header("Mcp-Session-Id");
@@ -230,11 +306,7 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
                              "the server answered request " + key + " with Content-Type '" + media +
                                  "' (expected JSON or an SSE stream)");
       }
-    } catch (const TransportError& e) {
-      if (!self->closed_ && !abort->aborted() && self->cb_.on_lost) self->cb_.on_lost(id, e);
     }
-    auto it = self->exchanges_.find(key);
-    if (it != self->exchanges_.end() && it->second == abort) self->exchanges_.erase(it);
   }
 
   // Reads the SSE answer to request `id`, reconnecting with Last-Event-ID when the stream ends
@@ -272,6 +344,13 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
         co_return;
       }
       if (closed_ || abort->aborted()) co_return;
+      if (stateless_) {
+        // 2026-07-28 streams are not resumable: the request is lost, the client re-issues it.
+        throw TransportError(TransportError::Kind::kClosed,
+                             "the server ended the SSE stream of request " + key +
+                                 " before answering it" +
+                                 (broke.empty() ? "" : " (" + broke + ")"));
+      }
       if (!parser.has_event_id()) {
         throw TransportError(TransportError::Kind::kClosed,
                              "the server ended the SSE stream of request " + key +
@@ -382,6 +461,7 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
   ClientTransport::Callbacks cb_;
   std::string session_id_;
   std::string protocol_version_;
+  bool stateless_ = false;
   bool closed_ = false;
   std::map<std::string, std::shared_ptr<HttpAbort>> exchanges_;  // by request id
   std::shared_ptr<HttpAbort> standalone_;
@@ -399,6 +479,12 @@ class StreamableHttpTransport final : public ClientTransport {
     co_return;
   }
   Task<void> send(json::value message) override { return core_->send(std::move(message)); }
+  Task<void> send_with_headers(json::value message,
+                               std::vector<std::pair<std::string, std::string>> headers) override {
+    return core_->send(std::move(message), std::move(headers));
+  }
+  bool supports_stateless() const override { return true; }
+  void set_stateless(bool on) override { core_->set_stateless(on); }
   void set_protocol_version(std::string_view v) override { core_->set_protocol_version(v); }
   void on_initialized() override { core_->on_initialized(); }
   void forget(const json::value& id) override { core_->forget(id); }

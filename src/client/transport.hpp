@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "mcpp/client.hpp"
 
@@ -34,9 +36,20 @@ class ClientTransport {
   // Sends one message. Throws TransportError. Over HTTP the answer to a request may arrive
   // (through on_message) before this returns.
   virtual Task<void> send(json::value message) = 0;
+  // The same, with HTTP headers for this message only (the stateless era's Mcp-Param-*); the
+  // transports without headers ignore them.
+  virtual Task<void> send_with_headers(json::value message,
+                                       std::vector<std::pair<std::string, std::string>> headers) {
+    (void)headers;
+    return send(std::move(message));
+  }
 
   // The revision negotiated by initialize (HTTP sends it as MCP-Protocol-Version).
   virtual void set_protocol_version(std::string_view) {}
+  // Whether the transport can carry the stateless era (2026-07-28): stdio and Streamable HTTP.
+  virtual bool supports_stateless() const { return false; }
+  // Switches to the stateless era (no session, no GET stream, per-request headers) or back.
+  virtual void set_stateless(bool) {}
   // The handshake finished: Streamable HTTP opens its GET stream now.
   virtual void on_initialized() {}
   // The client stopped waiting for a request (timeout, cancellation): drop its stream.

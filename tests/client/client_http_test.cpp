@@ -133,7 +133,7 @@ class ClientOverHttp : public ::testing::Test {
 
 TEST_F(ClientOverHttp, ConnectsAndListsEveryPageOfTools) {
   auto tools = run([&](auto ex) -> Task<std::vector<ToolInfo>> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     co_await client.connect(target());
     EXPECT_EQ(client.transport_name(), "streamable-http");
     EXPECT_EQ(client.server().protocol_version, "2025-11-25");
@@ -152,7 +152,7 @@ TEST_F(ClientOverHttp, ConnectsAndListsEveryPageOfTools) {
 
 TEST_F(ClientOverHttp, CallsToolsAndReportsToolErrors) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     co_await client.connect(target());
     json::object args{{"text", "hi there"}};
     CallToolResult r = co_await client.call_tool("echo", std::move(args));
@@ -178,7 +178,7 @@ TEST_F(ClientOverHttp, CallsToolsAndReportsToolErrors) {
 TEST_F(ClientOverHttp, DeliversProgressToTheCallback) {
   std::vector<Progress> seen;
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     co_await client.connect(target());
     RequestOptions o;
     o.on_progress = [&](const Progress& p) { seen.push_back(p); };
@@ -194,7 +194,7 @@ TEST_F(ClientOverHttp, DeliversProgressToTheCallback) {
 
 TEST_F(ClientOverHttp, TimesOutAndCancelsOnTheServer) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     co_await client.connect(target());
     RequestOptions o;
     o.timeout = 200ms;
@@ -215,7 +215,7 @@ TEST_F(ClientOverHttp, TimesOutAndCancelsOnTheServer) {
 
 TEST_F(ClientOverHttp, StopTokenCancelsARequest) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     co_await client.connect(target());
     std::stop_source stop;
     asio::co_spawn(
@@ -241,7 +241,7 @@ TEST_F(ClientOverHttp, StopTokenCancelsARequest) {
 TEST_F(ClientOverHttp, AnswersElicitationWithSchemaDefaults) {
   std::string asked;
   auto text = run([&](auto ex) -> Task<std::string> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_elicitation([&](const ElicitationRequest& r) -> Task<ElicitationResponse> {
       asked = r.mode + ": " + r.message;
       co_return ElicitationResponse::accept(json::object{{"name", "Ada"}});
@@ -264,7 +264,7 @@ TEST_F(ClientOverHttp, AnswersUrlModeElicitation) {
                    });
   ElicitationRequest seen;
   auto text = run([&](auto ex) -> Task<std::string> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_elicitation(
         [&](const ElicitationRequest& r) -> Task<ElicitationResponse> {
           seen = r;
@@ -285,7 +285,7 @@ TEST_F(ClientOverHttp, AnswersUrlModeElicitation) {
 
 TEST_F(ClientOverHttp, AnswersSamplingAndRoots) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_sampling([](const json::object& params) -> Task<json::object> {
       EXPECT_TRUE(params.contains("messages"));
       co_return json::object{{"role", "assistant"},
@@ -306,7 +306,7 @@ TEST_F(ClientOverHttp, WithoutHandlersServerRequestsFail) {
   // The client declared no sampling capability: the server's ctx.sample fails, and so the call.
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       co_await client.connect(target());
       co_await client.call_tool("sample");
     });
@@ -319,7 +319,7 @@ TEST_F(ClientOverHttp, WithoutHandlersServerRequestsFail) {
 TEST_F(ClientOverHttp, ReceivesLogMessagesAtTheChosenLevel) {
   std::vector<LogMessage> logs;
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_log_message([&](const LogMessage& m) { logs.push_back(m); });
     co_await client.connect(target());
     co_await client.set_logging_level("error");
@@ -335,7 +335,7 @@ TEST_F(ClientOverHttp, ReceivesLogMessagesAtTheChosenLevel) {
 TEST_F(ClientOverHttp, HearsListChangedOnTheEventStream) {
   std::vector<std::string> changed;
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_list_changed([&](std::string_view what) { changed.emplace_back(what); });
     co_await client.connect(target());
     co_await sleep_for(100ms);  // the GET stream opens after the handshake
@@ -354,7 +354,7 @@ TEST_F(ClientOverHttp, HearsListChangedOnTheEventStream) {
 
 TEST_F(ClientOverHttp, ReadsResourcesTemplatesPromptsAndCompletions) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     std::vector<std::string> updated;
     client.on_resource_updated([&](std::string_view uri) { updated.emplace_back(uri); });
     co_await client.connect(target());
@@ -398,7 +398,7 @@ TEST_F(ClientOverHttp, ReadsResourcesTemplatesPromptsAndCompletions) {
 
 TEST_F(ClientOverHttp, SpeaksLegacySseWhenAsked) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     HttpTarget t = target("/sse");
     t.transport = HttpTransportKind::kLegacySse;
     co_await client.connect(t);
@@ -414,7 +414,7 @@ TEST_F(ClientOverHttp, SpeaksLegacySseWhenAsked) {
 
 TEST_F(ClientOverHttp, FallsBackToLegacySseWhenInitializeGets4xx) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     co_await client.connect(target("/sse"));  // POST /sse is refused; GET /sse is the stream
     EXPECT_EQ(client.transport_name(), "sse");
     co_await client.ping();
@@ -431,7 +431,7 @@ TEST_F(ClientOverHttp, ReportsAnUnreachableServer) {
   }
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       HttpTarget t;
       t.url = "http://127.0.0.1:" + std::to_string(port) + "/mcp";
       co_await client.connect(t);
@@ -445,7 +445,7 @@ TEST_F(ClientOverHttp, ReportsAnUnreachableServer) {
 
 TEST_F(ClientOverHttp, ConnectsAgainAfterAFailedAttempt) {
   auto name = run([&](auto ex) -> Task<std::string> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     HttpTarget wrong;
     wrong.url = "http://127.0.0.1:1/mcp";
     try {
@@ -466,7 +466,7 @@ TEST_F(ClientOverHttp, ConnectsAgainAfterAFailedAttempt) {
 TEST(ClientTargets, RejectsAUrlThatIsNotHttp) {
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       HttpTarget t;
       t.url = "ftp://example.com/mcp";
       co_await client.connect(t);
@@ -530,7 +530,7 @@ TEST(ClientOverHttps, TrustsTheGivenCaAndRefusesAnUnknownOne) {
   ServedOverHttp https(server, options);
 
   auto name = run([&](auto ex) -> Task<std::string> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     HttpTarget t;
     t.url = https.url("/mcp", "https");
     t.ca_file = cert;
@@ -543,7 +543,7 @@ TEST(ClientOverHttps, TrustsTheGivenCaAndRefusesAnUnknownOne) {
 
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       HttpTarget t;
       t.url = https.url("/mcp", "https");  // the system's CAs do not know this certificate
       co_await client.connect(t);

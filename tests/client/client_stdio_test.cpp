@@ -32,7 +32,7 @@ StdioTarget shell_server(std::string server_info_json, std::string after = "cat 
 
 TEST(ClientOverStdio, ListsAndCallsToolsOfMcppServe) {
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_elicitation([](const ElicitationRequest&) -> Task<ElicitationResponse> {
       co_return ElicitationResponse::accept();
     });
@@ -61,7 +61,7 @@ TEST(ClientOverStdio, ListsAndCallsToolsOfMcppServe) {
 TEST(ClientOverStdio, ReportsACommandThatDoesNotExist) {
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       StdioTarget t;
       t.command = "/nonexistent/mcp-server";
       co_await client.connect(t);
@@ -76,7 +76,7 @@ TEST(ClientOverStdio, ReportsACommandThatDoesNotExist) {
 TEST(ClientOverStdio, ReportsAServerThatExitsWithItsStderr) {
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       StdioTarget t;
       t.command = "/bin/sh";
       t.args = {"-c", "echo 'missing API key' >&2; exit 3"};
@@ -94,7 +94,7 @@ TEST(ClientOverStdio, ReportsAServerThatExitsWithItsStderr) {
 TEST(ClientOverStdio, PassesEnvironmentAndWorkingDirectory) {
   std::string dir = std::filesystem::temp_directory_path().string();
   auto info = run([&](auto ex) -> Task<json::object> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     StdioTarget t = shell_server(R"({\"name\":\"$MCPP_TEST_NAME\",\"version\":\"$(pwd)\"})");
     t.env["MCPP_TEST_NAME"] = "from-env";
     t.cwd = dir;
@@ -112,7 +112,7 @@ TEST(ClientOverStdio, PassesEnvironmentAndWorkingDirectory) {
 
 TEST(ClientOverStdio, StopsAServerThatIgnoresItsInputAndSigterm) {
   auto elapsed = run([&](auto ex) -> Task<std::chrono::milliseconds> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     StdioTarget t = shell_server(R"({\"name\":\"stubborn\",\"version\":\"1\"})",
                                  "trap '' TERM; while true; do sleep 0.05; done");
     t.shutdown_grace = 150ms;
@@ -129,7 +129,7 @@ TEST(ClientOverStdio, StopsAServerThatIgnoresItsInputAndSigterm) {
 TEST(ClientOverStdio, NoticesWhenTheServerGoesAway) {
   std::string why;
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_disconnect([&](std::string_view w) { why = w; });
     co_await client.connect(
         shell_server(R"({\"name\":\"brief\",\"version\":\"1\"})", "read line; exit 0"));

@@ -38,6 +38,13 @@ namespace mcpp::testing {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
+// Options that pin the stateful era (initialize and a session), for the tests of that era.
+inline ClientOptions stateful_options() {
+  ClientOptions o;
+  o.era = ProtocolEra::kStateful;
+  return o;
+}
+
 // Runs the coroutine `f(executor)` on a fresh io_context until it ends (at most `limit`) and
 // returns its value or rethrows its exception.
 template <class F>

@@ -39,7 +39,8 @@ TEST(ClientWire, SendsTheHeadersTheSpecAsksFor) {
         200, "OK", json_result(*find(x.json(), "id"), json::object{{"tools", json::array{}}}));
   }));
   run([&](auto ex) -> Task<void> {
-    Client client(ex, {.info = {.name = "wire-test", .version = "1.2.3"}});
+    Client client(
+        ex, {.info = {.name = "wire-test", .version = "1.2.3"}, .era = ProtocolEra::kStateful});
     HttpTarget t;
     t.url = server.url();
     t.bearer_token = "sekret";
@@ -81,7 +82,7 @@ TEST(ClientWire, Reports401WithWhereToAuthorize) {
   });
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       HttpTarget t;
       t.url = server.url();
       co_await client.connect(t);
@@ -116,7 +117,7 @@ TEST(ClientWire, ReinitializesWhenTheSessionExpired) {
                          json_result(*find(msg, "id"), json::object{{"tools", json::array{}}}));
   });
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     HttpTarget t;
     t.url = server.url();
     co_await client.connect(t);
@@ -165,7 +166,7 @@ TEST(ClientWire, ResumesAStreamWithLastEventIdAfterRetry) {
                           [](const Exchange&) { return http_response(400, "Bad Request"); })(x);
   });
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     client.on_log_message([&](const LogMessage& m) { logs.push_back(m.data.as_string().c_str()); });
     HttpTarget t;
     t.url = both.url();
@@ -184,7 +185,7 @@ TEST(ClientWire, GivesUpOnAStreamWithoutEventIds) {
       handshake_then("s", [](const Exchange&) { return sse_response(": just a comment\n\n"); }));
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       HttpTarget t;
       t.url = server.url();
       co_await client.connect(t);
@@ -205,7 +206,7 @@ TEST(ClientWire, SpeaksAnOlderVersionTheServerChose) {
       },
       "2025-06-18"));
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     HttpTarget t;
     t.url = server.url();
     co_await client.connect(t);
@@ -222,7 +223,7 @@ TEST(ClientWire, RefusesAVersionItDoesNotSpeak) {
       "s", [](const Exchange&) { return http_response(400, "Bad Request"); }, "1999-01-01"));
   try {
     run([&](auto ex) -> Task<void> {
-      Client client(ex);
+      Client client(ex, testing::stateful_options());
       HttpTarget t;
       t.url = server.url();
       co_await client.connect(t);
@@ -252,7 +253,7 @@ TEST(ClientWire, AnswersServerRequestsAndPingsOverTheEventStream) {
     return http_response(202, "Accepted");
   });
   run([&](auto ex) -> Task<void> {
-    Client client(ex);
+    Client client(ex, testing::stateful_options());
     HttpTarget t;
     t.url = server.url();
     co_await client.connect(t);
