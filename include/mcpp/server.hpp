@@ -179,6 +179,22 @@ struct ElicitResult {
   bool accepted() const { return action == "accept"; }
 };
 
+// One request to the client (elicitation/create, sampling/createMessage, roots/list).
+struct ClientRequest {
+  // Names the request among those of one call. In the 2026-07-28 revision it is the key of the
+  // request in an input_required result and of the client's answer in the retry; asking the
+  // same key again in the same call gets the same answer. Empty: a key is generated.
+  std::string key;
+  std::string method;
+  json::object params;
+
+  // Form-mode elicitation: a message and a flat object schema.
+  static ClientRequest elicitation(std::string key, std::string message,
+                                   json::object requested_schema);
+  static ClientRequest sampling(std::string key, json::object params);
+  static ClientRequest roots(std::string key);
+};
+
 namespace detail {
 // What a Context talks to; implemented per era by the server (stateful session now, stateless
 // multi-round-trip later). Not for applications.
@@ -193,7 +209,8 @@ class ContextBackend {
   virtual std::stop_token stop_token() const = 0;
   virtual void notify(std::string_view method, json::object params) = 0;
   virtual bool log_enabled(LogLevel level) const = 0;
-  virtual Task<json::value> request(std::string method, json::object params) = 0;
+  // Asks the client; returns the results in the order of `requests`. Throws RpcError.
+  virtual Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) = 0;
 };
 }  // namespace detail
 
@@ -224,18 +241,29 @@ class Context {
     b_->notify(method, std::move(params));
   }
 
+  // Requests to the client, written once for every era. In the stateful revisions they are
+  // JSON-RPC requests on the connection; in 2026-07-28 the first unanswered one ends the call
+  // with an input_required result, and the handler runs again from the start on the client's
+  // retry, getting the answers gathered so far from the sealed requestState. So a handler
+  // should do what must happen once (writes, charges) after its questions, not before. `key`
+  // names a question (see ClientRequest::key). Each throws RpcError -32021 (-32600 before
+  // 2026-07-28) when the client did not declare the capability; check client_supports() first
+  // to adapt instead.
+  //
   // Asks the user for structured input (form mode); the schema is a flat object schema.
-  Task<ElicitResult> elicit(std::string message, json::object requested_schema);
+  Task<ElicitResult> elicit(std::string message, json::object requested_schema,
+                            std::string key = {});
   // Sends the user to a URL (URL mode, 2025-11-25 and later).
-  Task<ElicitResult> elicit_url(std::string message, std::string url, std::string elicitation_id);
+  Task<ElicitResult> elicit_url(std::string message, std::string url, std::string elicitation_id,
+                                std::string key = {});
   // sampling/createMessage: params as the spec defines them; returns the client's result.
-  Task<json::object> sample(json::object params);
+  Task<json::object> sample(json::object params, std::string key = {});
   // roots/list: the client's roots.
-  Task<json::array> list_roots();
+  Task<json::array> list_roots(std::string key = {});
+  // Several requests at once (one round trip in 2026-07-28); results in order.
+  Task<std::vector<json::value>> ask(std::vector<ClientRequest> requests);
   // Any request to the client.
-  Task<json::value> request(std::string method, json::object params) {
-    return b_->request(std::move(method), std::move(params));
-  }
+  Task<json::value> request(std::string method, json::object params, std::string key = {});
 
  private:
   std::shared_ptr<detail::ContextBackend> b_;

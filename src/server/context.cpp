@@ -53,56 +53,108 @@ ElicitResult to_elicit_result(const json::value& v) {
 }
 }  // namespace
 
-Task<ElicitResult> Context::elicit(std::string message, json::object requested_schema) {
-  if (!protocol::has_elicitation(protocol_version())) {
-    throw RpcError(jsonrpc::kInvalidRequest,
-                   "Elicitation needs protocol revision 2025-06-18 or later");
+ClientRequest ClientRequest::elicitation(std::string key, std::string message,
+                                         json::object requested_schema) {
+  return {std::move(key), "elicitation/create",
+          json::object{{"mode", "form"},
+                       {"message", std::move(message)},
+                       {"requestedSchema", std::move(requested_schema)}}};
+}
+ClientRequest ClientRequest::sampling(std::string key, json::object params) {
+  return {std::move(key), "sampling/createMessage", std::move(params)};
+}
+ClientRequest ClientRequest::roots(std::string key) {
+  return {std::move(key), "roots/list", json::object{}};
+}
+
+namespace {
+// The capability a request to the client needs, as a ClientCapabilities object; null when none.
+json::object required_capability(const ClientRequest& r) {
+  if (r.method == "sampling/createMessage") return {{"sampling", json::object{}}};
+  if (r.method == "roots/list") return {{"roots", json::object{}}};
+  if (r.method == "elicitation/create") {
+    if (find_string(r.params, "mode") == "url") return {{"elicitation", {{"url", json::object{}}}}};
+    return {{"elicitation", json::object{}}};
   }
-  if (!client_supports("elicitation")) {
-    throw missing_capability(*this, "elicitation",
-                             json::object{{"elicitation", {{"form", json::object{}}}}});
+  return {};
+}
+
+bool declares(const json::object& caps, const json::object& required) {
+  for (const auto& [name, sub] : required) {
+    const json::value* c = find(caps, name);
+    if (!c || c->is_null()) return false;
+    if (sub.is_object()) {
+      for (const auto& [mode, x] : sub.get_object()) {
+        // Form mode is implied by an empty elicitation capability.
+        if (name == "elicitation" && mode == "form" && c->is_object() && c->get_object().empty()) {
+          continue;
+        }
+        if (!find(*c, mode)) return false;
+      }
+    }
   }
-  json::object params{{"message", std::move(message)},
-                      {"requestedSchema", std::move(requested_schema)}};
-  if (protocol::has_url_elicitation(protocol_version())) params["mode"] = "form";
-  json::value r = co_await request("elicitation/create", std::move(params));
-  co_return to_elicit_result(r);
+  return true;
+}
+}  // namespace
+
+Task<std::vector<json::value>> Context::ask(std::vector<ClientRequest> requests) {
+  for (auto& r : requests) {
+    if (r.method == "elicitation/create") {
+      if (!protocol::has_elicitation(protocol_version())) {
+        throw RpcError(jsonrpc::kInvalidRequest,
+                       "Elicitation needs protocol revision 2025-06-18 or later");
+      }
+      // The mode field came with 2025-11-25.
+      if (!protocol::has_url_elicitation(protocol_version())) r.params.erase("mode");
+    }
+    json::object required = required_capability(r);
+    if (!required.empty() && !declares(client_capabilities(), required)) {
+      throw missing_capability(*this, r.method, std::move(required));
+    }
+  }
+  co_return co_await b_->request_all(std::move(requests));
+}
+
+Task<json::value> Context::request(std::string method, json::object params, std::string key) {
+  std::vector<ClientRequest> one;
+  one.push_back({std::move(key), std::move(method), std::move(params)});
+  std::vector<json::value> r = co_await ask(std::move(one));
+  co_return std::move(r.front());
+}
+
+Task<ElicitResult> Context::elicit(std::string message, json::object requested_schema,
+                                   std::string key) {
+  std::vector<ClientRequest> one;
+  one.push_back(
+      ClientRequest::elicitation(std::move(key), std::move(message), std::move(requested_schema)));
+  std::vector<json::value> r = co_await ask(std::move(one));
+  co_return to_elicit_result(r.front());
 }
 
 Task<ElicitResult> Context::elicit_url(std::string message, std::string url,
-                                       std::string elicitation_id) {
-  const json::value* e = find(client_capabilities(), "elicitation");
+                                       std::string elicitation_id, std::string key) {
   if (!protocol::has_url_elicitation(protocol_version())) {
     throw RpcError(jsonrpc::kInvalidRequest,
                    "URL-mode elicitation needs protocol revision 2025-11-25 or later");
-  }
-  if (!e || !find(*e, "url")) {
-    throw missing_capability(*this, "URL-mode elicitation",
-                             json::object{{"elicitation", {{"url", json::object{}}}}});
   }
   json::object params{{"mode", "url"}, {"message", std::move(message)}, {"url", std::move(url)}};
   // 2026-07-28 dropped the id: a server correlates through its own requestState.
   if (protocol_version() < protocol::k2026_07_28)
     params["elicitationId"] = std::move(elicitation_id);
-  json::value r = co_await request("elicitation/create", std::move(params));
+  json::value r = co_await request("elicitation/create", std::move(params), std::move(key));
   co_return to_elicit_result(r);
 }
 
-Task<json::object> Context::sample(json::object params) {
-  if (!client_supports("sampling")) {
-    throw missing_capability(*this, "sampling", json::object{{"sampling", json::object{}}});
-  }
-  json::value r = co_await request("sampling/createMessage", std::move(params));
-  if (!r.is_object())
+Task<json::object> Context::sample(json::object params, std::string key) {
+  json::value r = co_await request("sampling/createMessage", std::move(params), std::move(key));
+  if (!r.is_object()) {
     throw RpcError(jsonrpc::kInvalidParams, "sampling/createMessage result is not an object");
+  }
   co_return r.get_object();
 }
 
-Task<json::array> Context::list_roots() {
-  if (!client_supports("roots")) {
-    throw missing_capability(*this, "roots", json::object{{"roots", json::object{}}});
-  }
-  json::value r = co_await request("roots/list", json::object{});
+Task<json::array> Context::list_roots(std::string key) {
+  json::value r = co_await request("roots/list", json::object{}, std::move(key));
   const json::value* roots = find(r, "roots");
   if (!roots || !roots->is_array()) {
     throw RpcError(jsonrpc::kInvalidParams, "roots/list result has no \"roots\" array");

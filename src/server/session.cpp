@@ -59,8 +59,13 @@ class StatefulContext final : public detail::ContextBackend {
     if (!sink_ || !sink_->send(msg)) s_->send_standalone(msg);
   }
   bool log_enabled(LogLevel level) const override { return s_->log_enabled(level); }
-  Task<json::value> request(std::string method, json::object params) override {
-    return s_->request_client(*req_, sink_, std::move(method), std::move(params));
+  Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) override {
+    std::vector<json::value> results;
+    for (auto& r : requests) {
+      results.push_back(
+          co_await s_->request_client(*req_, sink_, std::move(r.method), std::move(r.params)));
+    }
+    co_return results;
   }
 
  private:

@@ -110,18 +110,17 @@ namespace {
 // the request it belongs to (method and a digest of its parameters) and an expiry, and is sealed
 // with HMAC-SHA256 under the server's key: the client can carry it but not alter or forge it.
 
+// Thrown (not a std::exception, so handlers' catch-alls for std::exception let it through) when
+// a handler asks the client something it has not answered yet.
 struct InputRequired {
-  std::size_t index;
-  std::string method;
-  json::object params;
+  std::vector<ClientRequest> requests;  // keyed
 };
 
-std::string key_of(const InputRequired& r) {
-  std::string_view prefix = r.method == "elicitation/create"       ? "elicit"
-                            : r.method == "sampling/createMessage" ? "sample"
-                            : r.method == "roots/list"             ? "roots"
-                                                                   : "input";
-  return std::string(prefix) + "-" + std::to_string(r.index);
+std::string_view key_prefix(std::string_view method) {
+  return method == "elicitation/create"       ? "elicit"
+         : method == "sampling/createMessage" ? "sample"
+         : method == "roots/list"             ? "roots"
+                                              : "input";
 }
 
 // JSON with object keys sorted, so equal values digest equally whatever their key order.
@@ -193,8 +192,8 @@ std::int64_t now_ms() {
 }
 
 struct RoundState {
-  json::object answers;  // request index (decimal) -> the client's result
-  json::array pending;   // [{"key","index","method"}] awaiting an answer
+  json::object answers;  // request key -> the client's result
+  json::array pending;   // [{"key","method"}] asked in the round the state ends
 };
 
 std::string seal(const Server::Impl& server, std::string_view digest, const RoundState& s) {
@@ -273,41 +272,42 @@ void validate_response(std::string_view key, std::string_view method, const json
   }
 }
 
-// Folds a retry's inputResponses into the answers its state carries.
-json::object answers_of(const Server::Impl& server, const json::object& params,
-                        std::string_view digest) {
-  const json::value* state = find(params, "requestState");
+// The answers a retry brings: those of earlier rounds, carried in its sealed state, and the
+// client's new inputResponses, taken when the handler asks for their keys (so extra keys are
+// ignored and each answer is checked against the request it answers).
+struct Answers {
+  json::object earlier;
+  json::object fresh;
+};
+
+Answers answers_of(const Server::Impl& server, const json::object& params,
+                   std::string_view digest) {
+  Answers out;
   const json::value* responses = find(params, "inputResponses");
-  if (responses && !responses->is_null() && !responses->is_object()) {
-    throw RpcError(jsonrpc::kInvalidParams,
-                   "Invalid params: inputResponses must be an object keyed like inputRequests");
-  }
-  if (!state || state->is_null()) return {};  // nothing to pair responses with: ask again
-  RoundState s = open(server, digest, *state);
-  if (responses && responses->is_object()) {
-    for (const auto& p : s.pending) {
-      std::string_view key = find_string(p, "key");
-      std::string_view method = find_string(p, "method");
-      const json::value* index = find(p, "index");
-      const json::value* r = find(*responses, key);
-      if (!r || !index || !index->is_int64()) continue;  // not answered: asked again
-      validate_response(key, method, *r);
-      s.answers[std::to_string(index->get_int64())] = *r;
+  if (responses && !responses->is_null()) {
+    if (!responses->is_object()) {
+      throw RpcError(jsonrpc::kInvalidParams,
+                     "Invalid params: inputResponses must be an object keyed like inputRequests");
     }
+    out.fresh = responses->get_object();
   }
-  return std::move(s.answers);
+  if (const json::value* state = find(params, "requestState"); state && !state->is_null()) {
+    out.earlier = open(server, digest, *state).answers;
+  }
+  return out;
 }
 
 // The request context of the stateless revision.
 class StatelessContext final : public detail::ContextBackend {
  public:
   StatelessContext(const RequestMeta& meta, json::object request_meta,
-                   std::shared_ptr<MessageSink> sink, std::stop_token stop, json::object answers)
+                   std::shared_ptr<MessageSink> sink, std::stop_token stop, Answers answers)
       : meta_(meta),
         request_meta_(std::move(request_meta)),
         sink_(std::move(sink)),
         stop_(std::move(stop)),
-        answers_(std::move(answers)) {}
+        answers_(std::move(answers.earlier)),
+        fresh_(std::move(answers.fresh)) {}
 
   std::string_view protocol_version() const override { return meta_.version; }
   std::string_view session_id() const override { return {}; }
@@ -323,10 +323,23 @@ class StatelessContext final : public detail::ContextBackend {
   bool log_enabled(LogLevel level) const override {
     return meta_.log_level && level >= *meta_.log_level;
   }
-  Task<json::value> request(std::string method, json::object params) override {
-    std::size_t index = next_++;
-    if (const json::value* a = find(answers_, std::to_string(index))) co_return *a;
-    throw InputRequired{index, std::move(method), std::move(params)};
+  Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) override {
+    std::vector<json::value> results;
+    InputRequired needed;
+    for (auto& r : requests) {
+      if (r.key.empty()) r.key = std::string(key_prefix(r.method)) + "-" + std::to_string(next_++);
+      if (const json::value* a = find(answers_, r.key)) {
+        results.push_back(*a);
+      } else if (const json::value* f = find(fresh_, r.key)) {
+        validate_response(r.key, r.method, *f);
+        answers_[r.key] = *f;
+        results.push_back(*f);
+      } else {
+        needed.requests.push_back(std::move(r));
+      }
+    }
+    if (!needed.requests.empty()) throw needed;
+    co_return results;
   }
 
   const json::object& answers() const { return answers_; }
@@ -337,6 +350,7 @@ class StatelessContext final : public detail::ContextBackend {
   std::shared_ptr<MessageSink> sink_;
   std::stop_token stop_;
   json::object answers_;
+  json::object fresh_;
   std::size_t next_ = 0;
 };
 
@@ -351,7 +365,7 @@ Task<json::object> run_round(const Server::Impl& server, const Message& m,
                              const json::object& params, const RequestMeta& meta,
                              std::shared_ptr<MessageSink> related, std::stop_token stop) {
   std::string digest = request_digest(m.method, params);
-  json::object answers = answers_of(server, params, digest);
+  Answers answers = answers_of(server, params, digest);
   json::object request_meta;
   if (const json::value* rm = find(params, "_meta"); rm && rm->is_object()) {
     request_meta = rm->get_object();
@@ -377,13 +391,12 @@ Task<json::object> run_round(const Server::Impl& server, const Message& m,
   if (!needed) co_return result;
   RoundState state;
   state.answers = backend->answers();
-  std::string key = key_of(*needed);
-  state.pending.push_back(json::object{{"key", key},
-                                       {"index", static_cast<std::int64_t>(needed->index)},
-                                       {"method", needed->method}});
-  json::object request{{"method", needed->method}, {"params", std::move(needed->params)}};
   json::object input_requests;
-  input_requests[key] = std::move(request);
+  for (auto& r : needed->requests) {
+    state.pending.push_back(json::object{{"key", r.key}, {"method", r.method}});
+    json::object request{{"method", r.method}, {"params", std::move(r.params)}};
+    input_requests[r.key] = std::move(request);
+  }
   co_return json::object{{"resultType", "input_required"},
                          {"inputRequests", std::move(input_requests)},
                          {"requestState", seal(server, digest, state)}};

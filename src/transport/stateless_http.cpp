@@ -37,7 +37,13 @@ std::optional<std::string> decode_header_value(std::string_view v) {
   constexpr std::string_view kPrefix = "=?base64?", kSuffix = "?=";
   if (v.size() >= kPrefix.size() + kSuffix.size() && v.starts_with(kPrefix) &&
       v.ends_with(kSuffix)) {
-    return base64_decode(v.substr(kPrefix.size(), v.size() - kPrefix.size() - kSuffix.size()));
+    // Strict: whole 4-character groups, padding only at the end.
+    std::string_view b64 = v.substr(kPrefix.size(), v.size() - kPrefix.size() - kSuffix.size());
+    if (b64.size() % 4 != 0) return std::nullopt;
+    std::size_t pad = 0;
+    while (pad < b64.size() && b64[b64.size() - 1 - pad] == '=') ++pad;
+    if (pad > 2) return std::nullopt;
+    return base64_decode(b64);
   }
   for (char c : v) {
     auto u = static_cast<unsigned char>(c);
