@@ -221,9 +221,17 @@ Task<void> Client::Impl::negotiate_era() {
       co_await discover();
     } catch (const RpcError& e) {
       int code = e.error().code;
-      bool stateful_only = code == kUnsupportedProtocolVersion;
-      for (const auto& v : supported_of(&e.error().data)) {
-        if (speaks_stateless(v)) stateful_only = false;
+      // A server that refuses the version and lists only stateful revisions is a dual-era one
+      // that does not speak ours: initialize.
+      bool stateful_only = false;
+      if (code == kUnsupportedProtocolVersion) {
+        for (const auto& v : supported_of(&e.error().data)) {
+          if (speaks_stateless(v)) {
+            stateful_only = false;
+            break;
+          }
+          if (protocol::is_stateful_version(v)) stateful_only = true;
+        }
       }
       // A modern error means a modern server, unless it only offers stateful revisions.
       if (options_.era == ProtocolEra::kStateless || (is_modern_error(code) && !stateful_only)) {
