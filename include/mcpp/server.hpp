@@ -65,6 +65,10 @@ struct ServerOptions {
   CacheHint list_cache{std::chrono::milliseconds(0), CacheScope::kPublic};
   // Caching hints of resources/read, unless the resource or its template sets its own.
   CacheHint read_cache{std::chrono::milliseconds(0), CacheScope::kPrivate};
+  // Tasks (io.modelcontextprotocol/tasks): how long a finished task stays readable, and the
+  // polling interval suggested to clients.
+  std::chrono::milliseconds task_ttl{std::chrono::hours(1)};
+  std::chrono::milliseconds task_poll_interval{500};
   // The 2026-07-28 revision's multi round-trip requests: the key that authenticates the
   // requestState a handler's elicit/sample/list_roots leave with the client (HMAC-SHA256), and
   // how long such state stays valid. Empty: a random key per process, so state does not survive
@@ -82,6 +86,15 @@ struct ToolAnnotations {
   std::optional<bool> open_world_hint;
 };
 
+// Whether a tool's calls may become tasks (the io.modelcontextprotocol/tasks extension of
+// 2026-07-28): a handler that calls ctx.as_task() then answers the call with a task handle and
+// goes on in the background.
+enum class TaskSupport {
+  kNone,      // always answered in the call
+  kOptional,  // a task when the client supports the extension, else answered in the call
+  kRequired,  // refused (-32021) to clients without the extension
+};
+
 struct Tool {
   std::string name;
   std::string title;
@@ -91,6 +104,7 @@ struct Tool {
   ToolAnnotations annotations;
   std::vector<Icon> icons;
   json::object meta;
+  TaskSupport task_support = TaskSupport::kNone;
 };
 
 // What a tool returns. A failure the model should see is a result with is_error = true.
@@ -211,6 +225,8 @@ class ContextBackend {
   virtual bool log_enabled(LogLevel level) const = 0;
   // Asks the client; returns the results in the order of `requests`. Throws RpcError.
   virtual Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) = 0;
+  // Continues as a task where the call allows it (see Context::as_task).
+  virtual Task<bool> as_task() { co_return false; }
 };
 }  // namespace detail
 
@@ -265,6 +281,14 @@ class Context {
   // Any request to the client.
   Task<json::value> request(std::string method, json::object params, std::string key = {});
 
+  // For tools with task support: when the client supports tasks (2026-07-28 with the
+  // io.modelcontextprotocol/tasks extension), the call is answered here with a task handle and
+  // the handler goes on in the background; its result is then read with tasks/get, its
+  // questions to the client are answered with tasks/update, and tasks/cancel stops it (through
+  // stop_token()). Returns true then; false (doing nothing) where tasks do not apply. Questions
+  // asked before it travel in the call (MRTR), questions after it in the task.
+  Task<bool> as_task() { return b_->as_task(); }
+
  private:
   std::shared_ptr<detail::ContextBackend> b_;
 };
@@ -275,6 +299,7 @@ struct ToolOptions {
   ToolAnnotations annotations;
   std::vector<Icon> icons;
   json::object meta;
+  TaskSupport task_support = TaskSupport::kNone;
 };
 
 // ---- the server -------------------------------------------------------------------------------
@@ -371,6 +396,7 @@ void Server::tool(std::string name, std::string description, F handler, ToolOpti
   t.annotations = std::move(options.annotations);
   t.icons = std::move(options.icons);
   t.meta = std::move(options.meta);
+  t.task_support = options.task_support;
   t.input_schema = schema_of<Args>();
   if constexpr (detail::is_described_struct<Out>) t.output_schema = schema_of<Out>();
   auto fn = std::make_shared<std::decay_t<F>>(std::move(handler));

@@ -3,6 +3,7 @@
 #include "server/methods.hpp"
 
 #include "protocol/versions.hpp"
+#include "server/tasks.hpp"
 
 namespace mcpp::methods {
 
@@ -84,6 +85,9 @@ json::object capabilities(std::string_view version) {
       {"logging", json::object{}},
   };
   if (version >= protocol::k2025_03_26) caps["completions"] = json::object{};
+  if (version >= protocol::k2026_07_28) {
+    caps["extensions"] = json::object{{kTasksExtension, json::object{}}};
+  }
   return caps;
 }
 

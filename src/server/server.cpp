@@ -156,7 +156,9 @@ std::string random_key() {
 
 Server::Impl::Impl(ServerOptions o)
     : options(std::move(o)),
-      state_key(options.request_state_key.empty() ? random_key() : options.request_state_key) {}
+      state_key(options.request_state_key.empty() ? random_key() : options.request_state_key),
+      tasks(std::make_shared<TaskStore>(
+          TaskStore::Options{options.task_ttl, options.task_poll_interval})) {}
 
 void Server::Impl::attach(const std::shared_ptr<ChangeListener>& l) {
   std::lock_guard lock(listeners_mu_);

@@ -10,6 +10,7 @@
 #include "mcpp/server.hpp"
 #include "protocol/json_schema.hpp"
 #include "protocol/uri_template.hpp"
+#include "server/tasks.hpp"
 
 namespace mcpp {
 
@@ -104,6 +105,8 @@ class Server::Impl {
   ServerOptions options;
   // Authenticates the requestState of multi round-trip requests (HMAC-SHA256).
   std::string state_key;
+  // Tool calls running as tasks.
+  std::shared_ptr<TaskStore> tasks;
 
   mutable std::shared_mutex mu;  // guards the registries
   Registry<ToolEntry> tools;

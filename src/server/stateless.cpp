@@ -8,6 +8,8 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +20,7 @@
 
 #include "protocol/versions.hpp"
 #include "server/methods.hpp"
+#include "server/tasks.hpp"
 
 namespace mcpp::stateless {
 
@@ -297,37 +300,61 @@ Answers answers_of(const Server::Impl& server, const json::object& params,
   return out;
 }
 
-// The request context of the stateless revision.
+// How a task-capable call learns that its handler continued as a task, finished, or stopped
+// for input: set from the handler's coroutine, awaited by the request's.
+struct RoundOutcome {
+  explicit RoundOutcome(asio::any_io_executor ex) : timer(ex) {}
+  void signal() {
+    ready = true;
+    asio::post(timer.get_executor(), [this, keep = self.lock()] { timer.cancel(); });
+  }
+  std::weak_ptr<RoundOutcome> self;
+  asio::steady_timer timer;
+  std::atomic<bool> ready{false};
+  std::string task_id;
+  std::optional<json::object> result;
+  std::optional<InputRequired> needed;
+  std::optional<jsonrpc::Error> error;
+};
+
+// The request context of the stateless revision. Until as_task(), questions to the client end
+// the round (MRTR); after it, the call is a task and questions park it until tasks/update.
 class StatelessContext final : public detail::ContextBackend {
  public:
-  StatelessContext(const RequestMeta& meta, json::object request_meta,
-                   std::shared_ptr<MessageSink> sink, std::stop_token stop, Answers answers)
-      : meta_(meta),
+  StatelessContext(RequestMeta meta, json::object request_meta, std::shared_ptr<MessageSink> sink,
+                   std::stop_token request_stop, Answers answers)
+      : meta_(std::move(meta)),
         request_meta_(std::move(request_meta)),
         sink_(std::move(sink)),
-        stop_(std::move(stop)),
         answers_(std::move(answers.earlier)),
-        fresh_(std::move(answers.fresh)) {}
+        fresh_(std::move(answers.fresh)),
+        on_request_stop_(std::move(request_stop), [this] {
+          if (!detached_) own_stop_.request_stop();
+        }) {}
 
   std::string_view protocol_version() const override { return meta_.version; }
   std::string_view session_id() const override { return {}; }
   const json::object& client_capabilities() const override { return meta_.capabilities; }
   const json::object& client_info() const override { return meta_.client_info; }
   const json::object& request_meta() const override { return request_meta_; }
-  std::stop_token stop_token() const override { return stop_; }
+  std::stop_token stop_token() const override { return own_stop_.get_token(); }
   void notify(std::string_view method, json::object params) override {
-    if (sink_ && !stop_.stop_requested()) {
+    if (sink_ && !detached_ && !own_stop_.stop_requested()) {
       sink_->send(jsonrpc::make_notification(method, std::move(params)));
     }
   }
   bool log_enabled(LogLevel level) const override {
     return meta_.log_level && level >= *meta_.log_level;
   }
+
   Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) override {
+    for (auto& r : requests) {
+      if (r.key.empty()) r.key = std::string(key_prefix(r.method)) + "-" + std::to_string(next_++);
+    }
+    if (detached_) co_return co_await wait_in_task(std::move(requests));
     std::vector<json::value> results;
     InputRequired needed;
     for (auto& r : requests) {
-      if (r.key.empty()) r.key = std::string(key_prefix(r.method)) + "-" + std::to_string(next_++);
       if (const json::value* a = find(answers_, r.key)) {
         results.push_back(*a);
       } else if (const json::value* f = find(fresh_, r.key)) {
@@ -342,17 +369,71 @@ class StatelessContext final : public detail::ContextBackend {
     co_return results;
   }
 
+  Task<bool> as_task() override {
+    if (detached_) co_return true;
+    if (!tasks_ || !outcome_) co_return false;
+    task_id_ = tasks_->create();
+    detached_ = true;
+    sink_.reset();
+    on_task_stop_.emplace(tasks_->stop_token(task_id_), [this] { own_stop_.request_stop(); });
+    outcome_->task_id = task_id_;
+    outcome_->signal();
+    co_return true;
+  }
+
+  // Makes the call task-capable.
+  void enable_tasks(std::shared_ptr<TaskStore> tasks, std::shared_ptr<RoundOutcome> outcome) {
+    tasks_ = std::move(tasks);
+    outcome_ = std::move(outcome);
+  }
+  const std::string& task_id() const { return task_id_; }
   const json::object& answers() const { return answers_; }
 
  private:
-  const RequestMeta& meta_;
+  Task<std::vector<json::value>> wait_in_task(std::vector<ClientRequest> requests) {
+    std::vector<TaskStore::Pending> asks;
+    for (auto& r : requests) asks.push_back({r.key, r.method, std::move(r.params)});
+    auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
+    auto wake = [timer] { asio::post(timer->get_executor(), [timer] { timer->cancel(); }); };
+    for (;;) {
+      if (own_stop_.stop_requested()) {
+        throw RpcError(jsonrpc::kRequestCancelled, "The task was cancelled");
+      }
+      if (auto got = tasks_->take_answers(task_id_, asks, wake)) co_return std::move(*got);
+      timer->expires_after(std::chrono::seconds(1));
+      boost::system::error_code ec;
+      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  RequestMeta meta_;
   json::object request_meta_;
   std::shared_ptr<MessageSink> sink_;
-  std::stop_token stop_;
   json::object answers_;
   json::object fresh_;
   std::size_t next_ = 0;
+  std::stop_source own_stop_;
+  std::atomic<bool> detached_{false};
+  std::stop_callback<std::function<void()>> on_request_stop_;
+  std::optional<std::stop_callback<std::function<void()>>> on_task_stop_;
+  std::shared_ptr<TaskStore> tasks_;
+  std::shared_ptr<RoundOutcome> outcome_;
+  std::string task_id_;
 };
+
+bool opted_into_tasks(const RequestMeta& meta) {
+  const json::value* ext = find(meta.capabilities, "extensions");
+  return ext && ext->is_object() && find(*ext, kTasksExtension);
+}
+
+RpcError tasks_not_negotiated(std::string what) {
+  return RpcError(kMissingRequiredClientCapability,
+                  "Missing required client capability: " + std::move(what) +
+                      " needs the io.modelcontextprotocol/tasks extension in "
+                      "_meta[\"io.modelcontextprotocol/clientCapabilities\"].extensions",
+                  json::object{{"requiredCapabilities",
+                                {{"extensions", {{kTasksExtension, json::object{}}}}}}});
+}
 
 json::value cache_fields(json::object& result, const CacheHint& hint) {
   result["ttlMs"] = static_cast<std::int64_t>(std::max<std::int64_t>(0, hint.ttl.count()));
@@ -360,10 +441,40 @@ json::value cache_fields(json::object& result, const CacheHint& hint) {
   return result;
 }
 
+// A task-capable tools/call: the handler runs on its own; the call answers when it finishes,
+// asks for input (MRTR) or continues as a task.
+Task<void> run_task_capable(std::shared_ptr<Server::Impl> server, json::object params,
+                            std::shared_ptr<StatelessContext> backend,
+                            std::shared_ptr<RoundOutcome> outcome) {
+  Context ctx(backend);
+  std::optional<json::object> result;
+  std::optional<jsonrpc::Error> error;
+  try {
+    result = co_await methods::call_tool(*server, params, ctx);
+  } catch (InputRequired& r) {
+    outcome->needed = std::move(r);
+  } catch (const RpcError& e) {
+    error = e.error();
+  } catch (const std::exception& e) {
+    error = jsonrpc::Error{jsonrpc::kInternalError, std::string("Internal error: ") + e.what(),
+                           nullptr};
+  }
+  const std::string& task = backend->task_id();
+  if (!task.empty()) {
+    if (result) server->tasks->complete(task, std::move(*result));
+    if (error) server->tasks->fail(task, *error);
+    co_return;
+  }
+  outcome->result = std::move(result);
+  outcome->error = std::move(error);
+  outcome->signal();
+}
+
 // Runs a handler-backed method once; an unanswered request to the client ends the round.
-Task<json::object> run_round(const Server::Impl& server, const Message& m,
+Task<json::object> run_round(std::shared_ptr<Server::Impl> server_ptr, const Message& m,
                              const json::object& params, const RequestMeta& meta,
                              std::shared_ptr<MessageSink> related, std::stop_token stop) {
+  const Server::Impl& server = *server_ptr;
   std::string digest = request_digest(m.method, params);
   Answers answers = answers_of(server, params, digest);
   json::object request_meta;
@@ -372,21 +483,56 @@ Task<json::object> run_round(const Server::Impl& server, const Message& m,
   }
   auto backend = std::make_shared<StatelessContext>(meta, std::move(request_meta), related, stop,
                                                     std::move(answers));
-  Context ctx(backend);
+  TaskSupport task_support = TaskSupport::kNone;
+  if (m.method == "tools/call") {
+    std::shared_lock lock(server.mu);
+    if (auto entry = server.tools.get(find_string(params, "name"))) {
+      task_support = entry->tool.task_support;
+    }
+  }
+  const bool tasks_ok = opted_into_tasks(meta);
+  if (task_support == TaskSupport::kRequired && !tasks_ok) {
+    throw tasks_not_negotiated("tool \"" + std::string(find_string(params, "name")) + "\"");
+  }
   std::optional<InputRequired> needed;
   json::object result;
-  try {
-    if (m.method == "tools/call") {
-      result = co_await methods::call_tool(server, params, ctx);
-    } else if (m.method == "resources/read") {
-      methods::ReadOutcome read = co_await methods::read_resource(server, params, ctx);
-      result = std::move(read.result);
-      cache_fields(result, read.cache);
-    } else {
-      result = co_await methods::get_prompt(server, params, ctx);
+  if (task_support != TaskSupport::kNone && tasks_ok) {
+    auto executor = co_await asio::this_coro::executor;
+    auto outcome = std::make_shared<RoundOutcome>(executor);
+    outcome->self = outcome;
+    backend->enable_tasks(server_ptr->tasks, outcome);
+    asio::co_spawn(executor, run_task_capable(server_ptr, params, backend, outcome),
+                   asio::detached);
+    while (!outcome->ready) {
+      outcome->timer.expires_after(std::chrono::seconds(1));
+      boost::system::error_code ec;
+      co_await outcome->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-  } catch (InputRequired& r) {
-    needed = std::move(r);
+    if (!outcome->task_id.empty()) {
+      json::object created = server.tasks->handle(outcome->task_id);
+      created["resultType"] = "task";
+      co_return created;
+    }
+    if (outcome->error) {
+      throw RpcError(outcome->error->code, outcome->error->message, outcome->error->data);
+    }
+    if (outcome->result) co_return std::move(*outcome->result);
+    needed = std::move(outcome->needed);
+  } else {
+    Context ctx(backend);
+    try {
+      if (m.method == "tools/call") {
+        result = co_await methods::call_tool(server, params, ctx);
+      } else if (m.method == "resources/read") {
+        methods::ReadOutcome read = co_await methods::read_resource(server, params, ctx);
+        result = std::move(read.result);
+        cache_fields(result, read.cache);
+      } else {
+        result = co_await methods::get_prompt(server, params, ctx);
+      }
+    } catch (InputRequired& r) {
+      needed = std::move(r);
+    }
   }
   if (!needed) co_return result;
   RoundState state;
@@ -400,6 +546,34 @@ Task<json::object> run_round(const Server::Impl& server, const Message& m,
   co_return json::object{{"resultType", "input_required"},
                          {"inputRequests", std::move(input_requests)},
                          {"requestState", seal(server, digest, state)}};
+}
+
+// tasks/get, tasks/update, tasks/cancel.
+json::object task_method(Server::Impl& server, const std::string& method,
+                         const json::object& params, const RequestMeta& meta) {
+  if (!opted_into_tasks(meta)) throw tasks_not_negotiated(method);
+  std::string id = methods::require_string(params, "taskId", method);
+  auto unknown = [&] {
+    return RpcError(jsonrpc::kInvalidParams,
+                    "Invalid params: unknown taskId \"" + id + "\" (it never existed, or expired)",
+                    json::object{{"taskId", id}});
+  };
+  if (method == "tasks/get") {
+    auto task = server.tasks->describe(id);
+    if (!task) throw unknown();
+    return std::move(*task);
+  }
+  if (method == "tasks/cancel") {
+    if (!server.tasks->cancel(id)) throw unknown();
+    return {};
+  }
+  const json::value* responses = find(params, "inputResponses");
+  if (!responses || !responses->is_object()) {
+    throw RpcError(jsonrpc::kInvalidParams,
+                   "Invalid params: tasks/update needs an \"inputResponses\" object");
+  }
+  if (!server.tasks->update(id, responses->get_object(), validate_response)) throw unknown();
+  return {};
 }
 
 // ---- subscriptions/listen ---------------------------------------------------------------------
@@ -556,10 +730,13 @@ Task<json::value> dispatch(std::shared_ptr<Server::Impl> server, const Message& 
   }
   if (method == "completion/complete") co_return methods::complete(s, params);
   if (method == "tools/call" || method == "resources/read" || method == "prompts/get") {
-    co_return co_await run_round(s, m, params, meta, related, stop);
+    co_return co_await run_round(server, m, params, meta, related, stop);
   }
   if (method == "subscriptions/listen") {
     co_return co_await listen(server, m, params, related, stop);
+  }
+  if (method == "tasks/get" || method == "tasks/update" || method == "tasks/cancel") {
+    co_return task_method(*server, method, params, meta);
   }
   if (is_stateful_only_method(method)) {
     throw RpcError(jsonrpc::kMethodNotFound,

@@ -88,8 +88,11 @@ std::optional<HttpResponse> check_headers(HttpServerState& state, const HttpRequ
                             "' does not match body value '" + m.method + "'");
   }
   const json::object& params = m.params.get_object();
+  const bool task_method =
+      m.method == "tasks/get" || m.method == "tasks/update" || m.method == "tasks/cancel";
   std::string_view name_key = m.method == "tools/call" || m.method == "prompts/get" ? "name"
                               : m.method == "resources/read"                        ? "uri"
+                              : task_method                                         ? "taskId"
                                                                                     : "";
   if (name_key.empty()) return std::nullopt;
   std::string_view raw_name = header_value(request, "Mcp-Name");

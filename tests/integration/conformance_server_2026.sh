@@ -1,7 +1,7 @@
 # The official MCP conformance suite, server mode, at the stateless 2026-07-28 revision, against
 # `mcpp serve --fixture conformance` (the same fixture, and the same handlers, as 2025-11-25).
-# Every scored scenario must pass with no failed check. The tasks extension and the pending
-# scenarios are run and reported but not scored by the suite; they are listed, not enforced.
+# Every scenario must pass with no failed check: the scored ones, and also those the suite runs
+# without scoring (the tasks extension, the pending ones).
 source "$(dirname "$0")/lib.bash"
 need_node
 start_server --fixture conformance
@@ -23,6 +23,10 @@ for scenario in $(cat "$WORK/scenarios.txt"); do
     rc=1
   fi
 done
+if ! grep -qE "^Total: [1-9][0-9]* passed, 0 failed" "$WORK/out.txt"; then
+  echo "FAIL: some checks failed (the tasks extension or a pending scenario)"
+  rc=1
+fi
 if [ "$rc" != 0 ]; then
   echo "--- failed checks ---"
   grep -h -B3 -A6 '"FAILURE"' "$WORK"/results/*/checks.json | head -300 || true

@@ -1,0 +1,194 @@
+// TaskStore: task records, their status transitions, input parking and expiry.
+#include "server/tasks.hpp"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+namespace mcpp {
+
+namespace {
+
+std::string new_task_id() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("no random bytes for a task id");
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += kDigits[b >> 4];
+    id += kDigits[b & 15];
+  }
+  return id;
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+}  // namespace
+
+void TaskStore::expire_locked(std::chrono::system_clock::time_point now) {
+  std::erase_if(tasks_, [&](const auto& kv) {
+    return terminal(kv.second) && kv.second.updated + options_.ttl < now;
+  });
+}
+
+std::string TaskStore::create() {
+  auto now = std::chrono::system_clock::now();
+  std::string id = new_task_id();
+  std::lock_guard lock(mu_);
+  expire_locked(now);
+  Record& r = tasks_[id];
+  r.created = r.updated = now;
+  return id;
+}
+
+json::object TaskStore::handle(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return {};
+  const Record& r = it->second;
+  return {{"taskId", id},
+          {"status", r.status},
+          {"createdAt", iso8601(r.created)},
+          {"lastUpdatedAt", iso8601(r.updated)},
+          {"ttlMs", static_cast<std::int64_t>(options_.ttl.count())},
+          {"pollIntervalMs", static_cast<std::int64_t>(options_.poll_interval.count())}};
+}
+
+std::optional<json::object> TaskStore::describe(const std::string& id) {
+  json::object out = handle(id);
+  if (out.empty()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return std::nullopt;
+  const Record& r = it->second;
+  if (r.status == "completed") out["result"] = r.result;
+  if (r.status == "failed" && r.error) {
+    json::object e{{"code", r.error->code}, {"message", r.error->message}};
+    if (!r.error->data.is_null()) e["data"] = r.error->data;
+    out["error"] = std::move(e);
+  }
+  if (r.status == "input_required") {
+    json::object asks;
+    for (const auto& p : r.pending) {
+      asks[p.key] = json::object{{"method", p.method}, {"params", p.params}};
+    }
+    out["inputRequests"] = std::move(asks);
+  }
+  return out;
+}
+
+void TaskStore::complete(const std::string& id, json::object result) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || terminal(it->second)) return;
+  it->second.status = "completed";
+  it->second.result = std::move(result);
+  it->second.pending.clear();
+  it->second.updated = std::chrono::system_clock::now();
+}
+
+void TaskStore::fail(const std::string& id, const jsonrpc::Error& error) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || terminal(it->second)) return;
+  it->second.status = "failed";
+  it->second.error = error;
+  it->second.pending.clear();
+  it->second.updated = std::chrono::system_clock::now();
+}
+
+bool TaskStore::cancel(const std::string& id) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(id);
+    if (it == tasks_.end()) return false;
+    Record& r = it->second;
+    if (terminal(r)) return true;  // idempotent
+    r.status = "cancelled";
+    r.pending.clear();
+    r.updated = std::chrono::system_clock::now();
+    r.stop.request_stop();
+    wake = r.wake;
+  }
+  if (wake) wake();
+  return true;
+}
+
+std::stop_token TaskStore::stop_token(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? std::stop_token() : it->second.stop.get_token();
+}
+
+std::optional<std::vector<json::value>> TaskStore::take_answers(const std::string& id,
+                                                                const std::vector<Pending>& asks,
+                                                                std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return std::nullopt;
+  Record& r = it->second;
+  std::vector<json::value> answers;
+  std::vector<Pending> missing;
+  for (const auto& a : asks) {
+    if (const json::value* v = find(r.answers, a.key)) {
+      answers.push_back(*v);
+    } else {
+      missing.push_back(a);
+    }
+  }
+  if (missing.empty()) {
+    if (r.status == "input_required") {
+      r.status = "working";
+      r.updated = std::chrono::system_clock::now();
+    }
+    return answers;
+  }
+  if (!terminal(r) && r.status != "input_required") {
+    r.status = "input_required";
+    r.pending = std::move(missing);
+    r.updated = std::chrono::system_clock::now();
+  }
+  r.wake = std::move(wake);
+  return std::nullopt;
+}
+
+bool TaskStore::update(
+    const std::string& id, const json::object& responses,
+    const std::function<void(std::string_view, std::string_view, const json::value&)>& validate) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(id);
+    if (it == tasks_.end()) return false;
+    Record& r = it->second;
+    for (const auto& p : r.pending) {
+      if (const json::value* v = find(responses, p.key)) validate(p.key, p.method, *v);
+    }
+    std::erase_if(r.pending, [&](const Pending& p) {
+      const json::value* v = find(responses, p.key);
+      if (!v) return false;
+      r.answers[p.key] = *v;
+      return true;
+    });
+    r.updated = std::chrono::system_clock::now();
+    wake = r.wake;
+  }
+  if (wake) wake();
+  return true;
+}
+
+}  // namespace mcpp
