@@ -275,5 +275,104 @@ TEST_F(StatelessTest, SubscriptionsListenDeliversTheOptedInNotifications) {
   EXPECT_TRUE(h.sink->take().empty());
 }
 
+// Runs a request without waiting for the io to be idle (tasks keep timers alive).
+json::value run(SessionHarness& h, const std::string& text) {
+  json::value reply;
+  h.start(text, &reply);
+  for (int i = 0; i < 100 && reply.is_null(); ++i) {
+    h.io.restart();
+    h.io.run_for(std::chrono::milliseconds(5));
+  }
+  return reply;
+}
+
+json::value settle(SessionHarness& h, const std::string& id, std::string_view caps) {
+  json::value got;
+  for (int i = 0; i < 100; ++i) {
+    h.io.restart();
+    h.io.run_for(std::chrono::milliseconds(5));
+    got = run(h, modern("9", "tasks/get", R"("taskId":")" + id + R"(")", caps));
+    std::string_view st = got.at("result").at("status").as_string();
+    if (st != "working") break;
+  }
+  return got;
+}
+
+TEST_F(StatelessTest, ToolCallsBecomeTasksForClientsThatTakeThem) {
+  constexpr std::string_view kTaskCaps =
+      R"({"elicitation":{},"extensions":{"io.modelcontextprotocol/tasks":{}}})";
+  server.add_tool({.name = "job", .task_support = TaskSupport::kOptional},
+                  [](const json::object&, Context& ctx) -> Task<ToolResult> {
+                    bool task = co_await ctx.as_task();
+                    json::object schema{{"type", "object"}};
+                    ElicitResult r = co_await ctx.elicit("Go?", std::move(schema));
+                    co_return ToolResult::text(std::string(task ? "task:" : "call:") + r.action);
+                  });
+  server.add_tool({.name = "must_be_task", .task_support = TaskSupport::kRequired},
+                  [](const json::object&, Context& ctx) -> Task<ToolResult> {
+                    co_await ctx.as_task();
+                    throw RpcError(-32603, "backend down");
+                    co_return ToolResult{};
+                  });
+  SessionHarness h(server);
+  // Without the extension: an ordinary call, questions by MRTR.
+  json::value plain = run(h, modern("1", "tools/call", R"("name":"job")"));
+  EXPECT_EQ(plain.at("result").at("resultType"), "input_required") << json::serialize(plain);
+  EXPECT_FALSE(plain.at("result").as_object().contains("taskId"));
+  EXPECT_EQ(error_code(run(h, modern("2", "tools/call", R"("name":"must_be_task")"))),
+            kMissingRequiredClientCapability);
+  EXPECT_EQ(error_code(run(h, modern("3", "tasks/get", R"("taskId":"x")"))),
+            kMissingRequiredClientCapability);
+
+  // With it: a task handle, then input_required on tasks/get, tasks/update, completed.
+  json::value created = run(h, modern("4", "tools/call", R"("name":"job")", kTaskCaps));
+  const json::object& handle = created.at("result").as_object();
+  ASSERT_EQ(handle.at("resultType"), "task") << json::serialize(created);
+  std::string id(handle.at("taskId").as_string());
+  EXPECT_TRUE(handle.contains("createdAt") && handle.contains("ttlMs") &&
+              handle.contains("pollIntervalMs"));
+  json::value parked = settle(h, id, kTaskCaps);
+  ASSERT_EQ(parked.at("result").at("status"), "input_required") << json::serialize(parked);
+  std::string key(parked.at("result").at("inputRequests").as_object().begin()->key());
+  json::value ack = run(h, modern("5", "tasks/update",
+                                  R"("taskId":")" + id + R"(","inputResponses":{")" + key +
+                                      R"(":{"action":"accept","content":{}}})",
+                                  kTaskCaps));
+  EXPECT_EQ(ack.at("result").at("resultType"), "complete");
+  EXPECT_FALSE(ack.at("result").as_object().contains("status"));
+  json::value done = settle(h, id, kTaskCaps);
+  for (int i = 0; i < 50 && done.at("result").at("status") != "completed"; ++i) {
+    done = settle(h, id, kTaskCaps);
+  }
+  ASSERT_EQ(done.at("result").at("status"), "completed") << json::serialize(done);
+  EXPECT_EQ(done.at("result").at("result").at("content").as_array()[0].at("text"), "task:accept");
+
+  // A protocol error fails the task; cancel is acknowledged and idempotent; unknown ids -32602.
+  json::value failing = run(h, modern("6", "tools/call", R"("name":"must_be_task")", kTaskCaps));
+  std::string fid(failing.at("result").at("taskId").as_string());
+  json::value failed = settle(h, fid, kTaskCaps);
+  EXPECT_EQ(failed.at("result").at("status"), "failed");
+  EXPECT_EQ(failed.at("result").at("error").at("code"), -32603);
+  json::value second = run(h, modern("7", "tools/call", R"("name":"job")", kTaskCaps));
+  std::string sid(second.at("result").at("taskId").as_string());
+  for (int i = 0; i < 2; ++i) {
+    json::value c = run(h, modern("8", "tasks/cancel", R"("taskId":")" + sid + R"(")", kTaskCaps));
+    EXPECT_EQ(c.at("result").at("resultType"), "complete");
+  }
+  EXPECT_EQ(settle(h, sid, kTaskCaps).at("result").at("status"), "cancelled");
+  EXPECT_EQ(error_code(run(h, modern("9", "tasks/get", R"("taskId":"nope")", kTaskCaps))),
+            jsonrpc::kInvalidParams);
+}
+
+TEST_F(StatelessTest, AnswersWithoutStateAreTakenForTheKeysAsked) {
+  SessionHarness h(server);
+  json::value r = h.send(modern(
+      "1", "tools/call",
+      R"("name":"interview","arguments":{"topic":"t"},"inputResponses":{"elicit-0":{"action":"decline"},"junk":1})"));
+  // The elicitation was answered in the first request; the sampling question comes next.
+  EXPECT_EQ(r.at("result").at("inputRequests").as_object().begin()->value().at("method"),
+            "sampling/createMessage");
+}
+
 }  // namespace
 }  // namespace mcpp
