@@ -1,6 +1,6 @@
 // The client subcommands of the mcpp CLI: tools list|call, resources list|read|templates,
-// prompts list|get, ping. Argument handling, target resolution and printing; the protocol is
-// mcpp::Client's.
+// prompts list|get, ping, discover. Argument handling, target resolution and printing; the protocol
+// is mcpp::Client's.
 #include "client_commands.hpp"
 
 #include <algorithm>
@@ -37,6 +37,7 @@ struct TargetOptions {
   std::vector<std::string> headers;
   std::string bearer;
   std::string transport = "auto";
+  std::string era = "auto";
   std::string timeout;
   bool json = false;
   bool verbose = false;
@@ -250,10 +251,20 @@ int run_client(const Invocation& inv, const Body& body) {
   try {
     target = resolve_target(inv);
     options.request_timeout = timeout_of(inv.target);
+    if (inv.target.era == "stateless") {
+      options.era = ProtocolEra::kStateless;
+    } else if (inv.target.era == "stateful") {
+      options.era = ProtocolEra::kStateful;
+    } else if (inv.target.era != "auto") {
+      throw UsageError("--era must be auto, stateless or stateful (got '" + inv.target.era + "')");
+    }
   } catch (...) {
     return report(inv, std::current_exception());
   }
   options.info = {.name = "mcpp", .version = "0.1.0", .title = "mcpp CLI"};
+  if (inv.target.verbose) {
+    options.on_warning = [](std::string_view w) { std::cerr << "[mcpp] warning: " << w << '\n'; };
+  }
   asio::io_context io;
   int rc = kOk;
   auto session = [&]() -> Task<int> {
@@ -274,7 +285,8 @@ int run_client(const Invocation& inv, const Body& body) {
     if (inv.target.verbose) {
       std::cerr << "[mcpp] connected over " << client.transport_name() << " to "
                 << json::serialize(client.server().server_info) << ", protocol "
-                << client.server().protocol_version << '\n';
+                << client.server().protocol_version
+                << (client.stateless() ? " (stateless)" : " (stateful)") << '\n';
     }
     std::exception_ptr failure;
     int result = kOk;
@@ -571,6 +583,62 @@ Task<int> ping(Client& c, const Invocation& inv) {
   co_return kOk;
 }
 
+// "tools (listChanged), resources (subscribe, listChanged), logging": a capability and the
+// features it declares.
+std::string describe_capabilities(const json::object& caps) {
+  std::string out;
+  for (const auto& [name, value] : caps) {
+    std::string item(name);
+    std::string features;
+    if (value.is_object()) {
+      for (const auto& [k, v] : value.get_object()) {
+        if (v.is_bool() && !v.get_bool()) continue;
+        features += (features.empty() ? "" : ", ") + std::string(k);
+      }
+    }
+    if (!features.empty()) item += " (" + features + ")";
+    out += (out.empty() ? "" : ", ") + item;
+  }
+  return out.empty() ? "none" : out;
+}
+
+Task<int> discover(Client& c, const Invocation& inv) {
+  // Connecting already asked: server/discover in the stateless era, initialize in the other.
+  const InitializeResult& s = c.server();
+  std::vector<std::string> supported = s.supported_versions;
+  if (supported.empty()) supported.push_back(s.protocol_version);
+  if (inv.target.json) {
+    json::array versions;
+    for (const auto& v : supported) versions.emplace_back(v);
+    json::object out{{"era", s.stateless ? "stateless" : "stateful"},
+                     {"protocolVersion", s.protocol_version},
+                     {"supportedVersions", std::move(versions)},
+                     {"transport", c.transport_name()},
+                     {"serverInfo", s.server_info},
+                     {"capabilities", s.capabilities}};
+    if (!s.instructions.empty()) out["instructions"] = s.instructions;
+    out["result"] = s.raw;
+    print_json(out);
+    co_return kOk;
+  }
+  std::string name(find_string(s.server_info, "name"));
+  std::string version(find_string(s.server_info, "version"));
+  std::string title(find_string(s.server_info, "title"));
+  std::string versions;
+  for (const auto& v : supported) versions += (versions.empty() ? "" : ", ") + v;
+  Table t({"PROPERTY", "VALUE"});
+  t.add({"Server", (name.empty() ? "(unnamed)" : name) + (version.empty() ? "" : " " + version) +
+                       (title.empty() ? "" : " (" + title + ")")});
+  t.add({"Era", s.stateless ? "stateless (server/discover)" : "stateful (initialize, session)"});
+  t.add({"Protocol", s.protocol_version});
+  t.add({"Supported", versions});
+  t.add({"Transport", std::string(c.transport_name())});
+  t.add({"Capabilities", describe_capabilities(s.capabilities)});
+  if (!s.instructions.empty()) t.add({"Instructions", cli::first_line(s.instructions)});
+  t.print(std::cout);
+  co_return kOk;
+}
+
 // ---- registration ------------------------------------------------------------------------------
 
 // `example` is the command line before the target, as in "tools call get-sum --arg a=2".
@@ -582,6 +650,10 @@ void add_target_options(CLI::App* sub, TargetOptions& t, const std::string& exam
       ->allow_extra_args(false);
   sub->add_option("--bearer", t.bearer, "Access token, sent as Authorization: Bearer");
   sub->add_option("--transport", t.transport, "HTTP transport: auto, http or sse")
+      ->capture_default_str();
+  sub->add_option("--era", t.era,
+                  "Protocol era: auto (2026-07-28 when the server speaks it, else initialize), "
+                  "stateless or stateful")
       ->capture_default_str();
   sub->add_option("--timeout", t.timeout, "Seconds to wait for each answer (default 60)");
   sub->add_flag("--json", t.json, "Print the server's JSON (for scripts)");
@@ -682,4 +754,7 @@ void add_client_commands(CLI::App& app) {
   require_leaf(prompts);
 
   add_leaf(&app, "ping", "Check that a server answers", "ping", ping);
+  add_leaf(&app, "discover",
+           "Show what a server says about itself: versions, era, capabilities, identity",
+           "discover", discover);
 }

@@ -300,7 +300,7 @@ class Client {
   void set_roots(std::vector<Root> roots);
   void on_log_message(std::function<void(const LogMessage&)> handler);
   // notifications/{tools,resources,prompts}/list_changed: called with "tools", "resources" or
-  // "prompts".
+  // "prompts". Stateless era: the client opens subscriptions/listen for them.
   void on_list_changed(std::function<void(std::string_view what)> handler);
   void on_resource_updated(std::function<void(std::string_view uri)> handler);
   // Any other notification, by method.
@@ -330,6 +330,7 @@ class Client {
   Task<std::vector<ResourceInfo>> list_resources(RequestOptions options = {});
   Task<std::vector<ResourceTemplateInfo>> list_resource_templates(RequestOptions options = {});
   Task<ReadResourceResult> read_resource(std::string uri, RequestOptions options = {});
+  // Stateless era: no request; the URI joins the filter of the subscriptions/listen stream.
   Task<void> subscribe_resource(std::string uri, RequestOptions options = {});
   Task<void> unsubscribe_resource(std::string uri, RequestOptions options = {});
   Task<std::vector<PromptInfo>> list_prompts(RequestOptions options = {});

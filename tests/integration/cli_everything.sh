@@ -66,7 +66,16 @@ expect 0 'This is the content of the static text resource' "$MCPP" resources rea
 expect 0 'test://template/\{id\}/data' "$MCPP" resources templates "${FIXTURE[@]}"
 expect 0 'test_prompt_with_arguments +arg1, arg2' "$MCPP" prompts list "${FIXTURE[@]}"
 expect 0 "arg1='x', arg2='y'" "$MCPP" prompts get test_prompt_with_arguments --arg arg1=x --arg arg2=y "${FIXTURE[@]}"
-expect 0 'ok: mcpp-conformance-fixture .* \(protocol 2025-11-25, stdio\)' "$MCPP" ping "${FIXTURE[@]}"
+# mcpp's server speaks both eras: the client takes the stateless one unless told otherwise.
+expect 0 'ok: mcpp-conformance-fixture .* \(protocol 2026-07-28, stdio\)' "$MCPP" ping "${FIXTURE[@]}"
+expect 0 'ok: mcpp-conformance-fixture .* \(protocol 2025-11-25, stdio\)' \
+  "$MCPP" ping --era stateful "${FIXTURE[@]}"
+expect 0 'Era +stateless \(server/discover\)' "$MCPP" discover "${FIXTURE[@]}"
+expect 0 'Supported +2026-07-28, 2025-11-25' "$MCPP" discover "${FIXTURE[@]}"
+expect 0 'Era +stateful \(initialize' "$MCPP" discover --era stateful "${FIXTURE[@]}"
+expect_json "$MCPP" discover --json "${FIXTURE[@]}"
+expect 0 '"era": "stateless"' "$MCPP" discover --json "${FIXTURE[@]}"
+expect 2 '--era must be auto, stateless or stateful' "$MCPP" discover --era sometimes "${FIXTURE[@]}"
 
 start_server --fixture conformance
 BASE="http://localhost:$PORT"
@@ -79,6 +88,8 @@ expect 0 'This is the content of the static text resource' "$MCPP" resources rea
 expect 0 'ok: .*streamable-http' "$MCPP" ping "$URL"
 expect 0 'ok: .*, sse\)' "$MCPP" ping --transport sse "$BASE/sse"
 expect 0 'ok: .*, sse\)' "$MCPP" ping "$BASE/sse"  # POST /sse fails with 4xx: falls back to SSE
+expect 0 'Transport +streamable-http' "$MCPP" discover "$URL"
+expect 0 'Transport +sse' "$MCPP" discover "$BASE/sse"
 expect 0 'Static binary' "$MCPP" resources list --transport sse "$BASE/sse"
 expect_json "$MCPP" ping --json "$URL"
 
@@ -141,6 +152,8 @@ else
   expect 0 'args-prompt +city, \[state\]' "$MCPP" prompts list "${EV[@]}"
   expect 0 "What's weather in Paris\?" "$MCPP" prompts get args-prompt --arg city=Paris "${EV[@]}"
   expect 0 'ok: mcp-servers/everything' "$MCPP" ping "${EV[@]}"
+  # A stateful-only server: server/discover fails, the client falls back to initialize.
+  expect 0 'Era +stateful \(initialize' "$MCPP" discover "${EV[@]}"
 
   EV_PORT=$(free_port)
   PORT="$EV_PORT" "$NODE" "$EVERYTHING" streamableHttp >"$WORK/everything-http.log" 2>&1 &
