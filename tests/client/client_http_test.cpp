@@ -352,6 +352,72 @@ TEST_F(ClientOverHttp, HearsListChangedOnTheEventStream) {
   EXPECT_EQ(changed[0], "tools");
 }
 
+// ---- the same server, in the stateless era (mcpp's server speaks both) ----
+
+TEST_F(ClientOverHttp, StatelessAnswersInputRequestsWithTheSameHandlers) {
+  std::vector<std::string> asked;
+  auto texts = run([&](auto ex) -> Task<std::vector<std::string>> {
+    Client client(ex);  // ProtocolEra::kAuto
+    client.on_elicitation([&](const ElicitationRequest& r) -> Task<ElicitationResponse> {
+      asked.push_back(r.mode + ": " + r.message);
+      co_return ElicitationResponse::accept(json::object{{"name", "Ada"}});
+    });
+    client.on_sampling([&](const json::object&) -> Task<json::object> {
+      asked.emplace_back("sample");
+      co_return json::object{{"role", "assistant"},
+                             {"model", "m"},
+                             {"content", json::object{{"type", "text"}, {"text", "4"}}}};
+    });
+    client.set_roots({{.uri = "file:///work", .name = "work"}});
+    co_await client.connect(target());
+    EXPECT_TRUE(client.stateless());
+    EXPECT_EQ(client.server().protocol_version, "2026-07-28");
+    EXPECT_EQ(find_string(client.server().server_info, "name"), "test-server");
+    std::vector<std::string> out;
+    for (const char* tool : {"ask", "sample", "roots"}) {
+      CallToolResult r = co_await client.call_tool(tool);
+      out.push_back(r.text());
+    }
+    co_await client.close();
+    co_return out;
+  });
+  EXPECT_EQ(asked, (std::vector<std::string>{"form: Who are you?", "sample"}));
+  ASSERT_EQ(texts.size(), 3u);
+  EXPECT_EQ(texts[0], R"(accept {"name":"Ada","age":30})");
+  EXPECT_NE(texts[1].find("\"model\":\"m\""), std::string::npos) << texts[1];
+  EXPECT_NE(texts[2].find("file:///work"), std::string::npos) << texts[2];
+}
+
+TEST_F(ClientOverHttp, StatelessProgressLogsAndListChanged) {
+  std::vector<std::string> changed;
+  std::vector<double> progress;
+  std::vector<std::string> logs;
+  run([&](auto ex) -> Task<void> {
+    Client client(ex);
+    client.on_list_changed([&](std::string_view what) { changed.emplace_back(what); });
+    client.on_log_message([&](const LogMessage& m) { logs.push_back(m.level); });
+    co_await client.connect(target());
+    EXPECT_TRUE(client.stateless());
+    RequestOptions o;
+    o.on_progress = [&](const Progress& p) { progress.push_back(p.progress); };
+    co_await client.call_tool("progress", {}, o);
+    co_await client.set_logging_level("error");
+    co_await client.call_tool("log");
+    // The subscriptions/listen stream opens right after connect.
+    co_await sleep_for(200ms);
+    server_.add_tool({.name = "late", .description = "Added later"},
+                     [](const json::object&, Context&) -> Task<ToolResult> {
+                       co_return ToolResult::text("late");
+                     });
+    EXPECT_TRUE(co_await eventually([&] { return !changed.empty(); }));
+    co_await client.close();
+  });
+  EXPECT_FALSE(progress.empty());
+  EXPECT_EQ(logs, std::vector<std::string>{"error"});  // the level rode in _meta
+  ASSERT_FALSE(changed.empty());
+  EXPECT_EQ(changed[0], "tools");
+}
+
 TEST_F(ClientOverHttp, ReadsResourcesTemplatesPromptsAndCompletions) {
   run([&](auto ex) -> Task<void> {
     Client client(ex, testing::stateful_options());

@@ -146,3 +146,67 @@ TEST(ClientOverStdio, NoticesWhenTheServerGoesAway) {
 
 }  // namespace
 }  // namespace mcpp
+
+// ---- the stateless era over stdio ----
+
+namespace mcpp {
+namespace {
+
+TEST(ClientOverStdio, SpeaksTheStatelessEraWithMcppServe) {
+  run([&](auto ex) -> Task<void> {
+    Client client(ex);  // ProtocolEra::kAuto: mcpp serve speaks 2026-07-28
+    co_await client.connect(mcpp_serve());
+    EXPECT_TRUE(client.stateless());
+    EXPECT_EQ(client.server().protocol_version, "2026-07-28");
+    EXPECT_EQ(find_string(client.server().server_info, "name"), "mcpp-conformance-fixture");
+    auto tools = co_await client.list_tools();
+    EXPECT_GE(tools.size(), 10u);
+    CallToolResult r = co_await client.call_tool("test_simple_text");
+    EXPECT_EQ(r.text(), "This is a simple text response for testing.");
+    co_await client.ping();
+    co_await client.close();
+  });
+}
+
+// A stateful server in sh: answers each request line by its id; `discover` is what it does with
+// server/discover ("error": a JSON-RPC error; "silent": no answer).
+StdioTarget stateful_shell_server(const std::string& discover) {
+  std::string script = R"(
+while read -r line; do
+  id=$(printf '%s' "$line" | sed -n 's/.*"id":\([0-9][0-9]*\).*/\1/p')
+  case "$line" in
+    *'"server/discover"'*)
+      if [ "$0" = error ]; then
+        printf '{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"Method not found"}}\n' "$id"
+      fi ;;
+    *'"initialize"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"sh","version":"1"}}}\n' "$id" ;;
+    *'"tools/list"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}}\n' "$id" ;;
+  esac
+done)";
+  StdioTarget t;
+  t.command = "/bin/sh";
+  // The mode is $0: a different command line, so the client's era cache does not mix them.
+  t.args = {"-c", script, discover};
+  return t;
+}
+
+TEST(ClientOverStdio, FallsBackToInitializeWhenDiscoverFailsOrGoesUnanswered) {
+  for (std::string discover : {"error", "silent"}) {
+    run([&](auto ex) -> Task<void> {
+      ClientOptions o;
+      o.discover_timeout = 300ms;
+      Client client(ex, o);
+      co_await client.connect(stateful_shell_server(discover));
+      EXPECT_FALSE(client.stateless()) << discover;
+      EXPECT_EQ(client.server().protocol_version, "2025-11-25");
+      auto tools = co_await client.list_tools();
+      EXPECT_EQ(tools.size(), 1u) << discover;
+      co_await client.close();
+    });
+  }
+}
+
+}  // namespace
+}  // namespace mcpp
