@@ -606,8 +606,10 @@ Task<void> Client::Impl::listen(std::shared_ptr<Impl> self, json::object filter,
     try {
       co_await self->request("subscriptions/listen", std::move(params), opt);
       ended = true;  // the server ended the subscription gracefully
+    } catch (const RpcError&) {
+      ended = true;  // refused (or cancelled): asking again would get the same answer
     } catch (const std::exception&) {
-      ended = false;
+      ended = false;  // the stream dropped
     }
     if (ended || stop->stop_requested() || self->closing_ || self->lost_ || !self->transport_) {
       co_return;
