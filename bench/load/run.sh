@@ -212,6 +212,7 @@ stop_server() {
 ACCEPT='application/json, text/event-stream'
 INIT_BODY='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"'$VERSION'","capabilities":{},"clientInfo":{"name":"mcpp-bench","version":"1.0.0"}}}'
 CALL_BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3}}}'
+CALL_BODY_STATELESS='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
 
 # new_session URL: initialize + notifications/initialized; prints the Mcp-Session-Id.
 new_session() {
@@ -236,22 +237,27 @@ new_session() {
 
 # call URL SESSION VERSION: one tools/call; prints "STATUS BODY".
 call() {
-  local url=$1 sid=$2 version=$3 args=()
+  local url=$1 sid=$2 version=$3 args=() body=$CALL_BODY
   [[ -n $sid ]] && args+=(-H "Mcp-Session-Id: $sid")
   [[ -n $version ]] && args+=(-H "MCP-Protocol-Version: $version")
+  if [[ $version == 2026-07-28 ]]; then
+    body=$CALL_BODY_STATELESS
+    args+=(-H "Mcp-Method: tools/call" -H "Mcp-Name: add")
+  fi
   if have curl; then
     curl -sS -w '\n%{http_code}' -H 'Content-Type: application/json' -H "Accept: $ACCEPT" \
-      "${args[@]}" --data-binary "$CALL_BODY" "$url" |
+      "${args[@]}" --data-binary "$body" "$url" |
       awk '{ lines[NR] = $0 } END { printf "%s", lines[NR]; for (i = 1; i < NR; i++) printf " %s", lines[i]; print "" }'
   else
     # Without curl: a raw HTTP/1.1 request over bash's /dev/tcp.
     local hostport=${url#http://}
     hostport=${hostport%%/*}
     exec 8<>"/dev/tcp/${hostport%:*}/${hostport#*:}"
-    local hdrs="POST /mcp HTTP/1.1\r\nHost: $hostport\r\nContent-Type: application/json\r\nAccept: $ACCEPT\r\nConnection: close\r\nContent-Length: ${#CALL_BODY}\r\n"
+    local hdrs="POST /mcp HTTP/1.1\r\nHost: $hostport\r\nContent-Type: application/json\r\nAccept: $ACCEPT\r\nConnection: close\r\nContent-Length: ${#body}\r\n"
     [[ -n $sid ]] && hdrs+="Mcp-Session-Id: $sid\r\n"
     [[ -n $version ]] && hdrs+="MCP-Protocol-Version: $version\r\n"
-    printf "$hdrs\r\n%s" "$CALL_BODY" >&8
+    [[ $version == 2026-07-28 ]] && hdrs+="Mcp-Method: tools/call\r\nMcp-Name: add\r\n"
+    printf "$hdrs\r\n%s" "$body" >&8
     local response
     response=$(cat <&8 | tr -d '\r')
     exec 8>&- 8<&-

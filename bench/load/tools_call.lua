@@ -5,7 +5,8 @@
 --
 -- MCP_SESSION_ID        the session (Mcp-Session-Id header); empty or unset: no header
 --                       (stateless servers, nginx)
--- MCP_PROTOCOL_VERSION  the MCP-Protocol-Version header; default 2025-11-25; "none": no header
+-- MCP_PROTOCOL_VERSION  the MCP-Protocol-Version header; default 2025-11-25; "none": no header;
+--                       2026-07-28: a stateless request (_meta, Mcp-Method, Mcp-Name)
 -- WRK_CHECK=1           count responses whose status is not 200 or whose body lacks the sum
 --                       and print them at the end (slows wrk down: off for the timed runs)
 
@@ -14,8 +15,18 @@ local version = os.getenv("MCP_PROTOCOL_VERSION") or "2025-11-25"
 local check = os.getenv("WRK_CHECK") == "1"
 
 wrk.method = "POST"
-wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call",'
-  .. '"params":{"name":"add","arguments":{"a":2,"b":3}}}'
+if version == "2026-07-28" then
+  -- The stateless revision: the request's metadata in params._meta, mirrored in headers.
+  wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+    .. '"params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{'
+    .. '"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
+    .. '"io.modelcontextprotocol/clientCapabilities":{}}}}'
+  wrk.headers["Mcp-Method"] = "tools/call"
+  wrk.headers["Mcp-Name"] = "add"
+else
+  wrk.body = '{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+    .. '"params":{"name":"add","arguments":{"a":2,"b":3}}}'
+end
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 if version ~= "none" and version ~= "" then
