@@ -2,6 +2,7 @@
 #include "jsonrpc/message.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace mcpp::jsonrpc {
 
@@ -86,6 +87,18 @@ std::variant<Message, Invalid> classify(const json::value& v) {
   m.error.message = std::string(find_string(*error, "message"));
   if (const json::value* data = find(*error, "data")) m.error.data = *data;
   return m;
+}
+
+std::variant<Message, Invalid> classify(json::value&& v) {
+  // Takes params over instead of copying them: an empty object stands in for the check.
+  json::value* params = nullptr;
+  if (v.is_object()) params = v.get_object().if_contains("params");
+  if (!params || !(params->is_object() || params->is_array())) return classify(std::as_const(v));
+  json::value taken = std::move(*params);
+  *params = json::object();
+  auto r = classify(std::as_const(v));
+  if (auto* m = std::get_if<Message>(&r)) m->params = std::move(taken);
+  return r;
 }
 
 json::value make_request(const json::value& id, std::string_view method, json::value params) {

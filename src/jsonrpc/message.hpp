@@ -69,6 +69,8 @@ struct Invalid {
   Error error;
 };
 std::variant<Message, Invalid> classify(const json::value& v);
+// The same, taking the params over from `v` instead of copying them.
+std::variant<Message, Invalid> classify(json::value&& v);
 
 // True for a valid id: a string or an integer.
 bool valid_id(const json::value& id);

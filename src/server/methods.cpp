@@ -192,13 +192,15 @@ Task<json::object> call_tool(const Server::Impl& server, const json::object& par
     entry = server.tools.get(name);
   }
   if (!entry) throw RpcError(jsonrpc::kInvalidParams, "Unknown tool: \"" + name + "\"");
-  json::object args;
+  static const json::object kNoArguments;
+  const json::object* argp = &kNoArguments;
   if (const json::value* a = find(params, "arguments"); a && !a->is_null()) {
     if (!a->is_object()) {
       throw RpcError(jsonrpc::kInvalidParams, "Invalid params: \"arguments\" must be an object");
     }
-    args = a->get_object();
+    argp = &a->get_object();
   }
+  const json::object& args = *argp;
   ToolResult result;
   std::vector<schema::ValidationError> errors;
   if (!entry->input.validate(args, &errors)) {

@@ -29,9 +29,10 @@ std::string key_of(const json::value& id) {
   return json::serialize(id);
 }
 
-json::object params_object(const Message& m) {
+const json::object& params_object(const Message& m) {
+  static const json::object kNone;
   if (m.params.is_object()) return m.params.get_object();
-  if (m.params.is_null()) return {};
+  if (m.params.is_null()) return kNone;
   throw RpcError(jsonrpc::kInvalidParams, "Invalid params: \"" + m.method + "\" takes an object");
 }
 
@@ -39,8 +40,9 @@ json::object params_object(const Message& m) {
 class StatefulContext final : public detail::ContextBackend {
  public:
   StatefulContext(std::shared_ptr<ServerSession> s, std::shared_ptr<ServerSession::InFlight> req,
-                  std::shared_ptr<MessageSink> sink, std::string version, json::object caps,
-                  json::object info)
+                  std::shared_ptr<MessageSink> sink, std::string version,
+                  std::shared_ptr<const json::object> caps,
+                  std::shared_ptr<const json::object> info)
       : s_(std::move(s)),
         req_(std::move(req)),
         sink_(std::move(sink)),
@@ -50,8 +52,8 @@ class StatefulContext final : public detail::ContextBackend {
 
   std::string_view protocol_version() const override { return version_; }
   std::string_view session_id() const override { return s_->id(); }
-  const json::object& client_capabilities() const override { return caps_; }
-  const json::object& client_info() const override { return info_; }
+  const json::object& client_capabilities() const override { return *caps_; }
+  const json::object& client_info() const override { return *info_; }
   const json::object& request_meta() const override;
   std::stop_token stop_token() const override;
   void notify(std::string_view method, json::object params) override {
@@ -73,8 +75,8 @@ class StatefulContext final : public detail::ContextBackend {
   std::shared_ptr<ServerSession::InFlight> req_;
   std::shared_ptr<MessageSink> sink_;
   std::string version_;
-  json::object caps_;
-  json::object info_;
+  std::shared_ptr<const json::object> caps_;
+  std::shared_ptr<const json::object> info_;
 };
 
 const json::object& StatefulContext::request_meta() const {
@@ -158,12 +160,12 @@ bool ServerSession::log_enabled(LogLevel level) const {
   return level >= log_level_;
 }
 
-json::object ServerSession::client_capabilities() const {
+std::shared_ptr<const json::object> ServerSession::client_capabilities() const {
   std::lock_guard lock(mu_);
   return client_caps_;
 }
 
-json::object ServerSession::client_info() const {
+std::shared_ptr<const json::object> ServerSession::client_info() const {
   std::lock_guard lock(mu_);
   return client_info_;
 }
@@ -188,7 +190,7 @@ void ServerSession::on_resource_updated(std::string_view uri) {
 
 Task<json::value> ServerSession::handle(json::value payload, std::shared_ptr<MessageSink> related) {
   touch();
-  if (!payload.is_array()) co_return co_await handle_one(payload, related, false);
+  if (!payload.is_array()) co_return co_await handle_one(std::move(payload), related, false);
   auto& batch = payload.get_array();
   std::string version = protocol_version();
   if (!protocol::has_batches(version)) {
@@ -203,18 +205,19 @@ Task<json::value> ServerSession::handle(json::value payload, std::shared_ptr<Mes
                                   "Invalid Request: an empty batch");
   }
   json::array replies;
-  for (const auto& msg : batch) {
-    json::value r = co_await handle_one(msg, related, true);
+  for (auto& msg : batch) {
+    json::value r = co_await handle_one(std::move(msg), related, true);
     if (!r.is_null()) replies.push_back(std::move(r));
   }
   if (replies.empty()) co_return nullptr;
   co_return replies;
 }
 
-Task<json::value> ServerSession::handle_one(const json::value& raw,
+Task<json::value> ServerSession::handle_one(json::value raw,
                                             const std::shared_ptr<MessageSink>& related,
                                             bool in_batch) {
-  auto classified = jsonrpc::classify(raw);
+  const bool stateless_request = stateless::is_stateless(raw);
+  auto classified = jsonrpc::classify(std::move(raw));
   if (auto* bad = std::get_if<jsonrpc::Invalid>(&classified)) {
     co_return jsonrpc::make_error(bad->id, bad->error);
   }
@@ -240,7 +243,7 @@ Task<json::value> ServerSession::handle_one(const json::value& raw,
     co_return jsonrpc::make_error(m.id, jsonrpc::kInvalidRequest,
                                   "Invalid Request: initialize must not be part of a batch");
   }
-  if (stateless::is_stateless(raw) && m.method != "initialize") {
+  if (stateless_request && m.method != "initialize") {
     co_return co_await handle_stateless(m, related);
   }
   auto req = std::make_shared<InFlight>();
@@ -338,7 +341,7 @@ Task<json::value> ServerSession::dispatch(const Message& m, std::shared_ptr<InFl
                                           const std::shared_ptr<MessageSink>& related) {
   const std::string& method = m.method;
   if (method == "ping") co_return json::object{};
-  json::object params = params_object(m);
+  const json::object& params = params_object(m);
   if (method == "initialize") co_return on_initialize(params);
   if (!negotiated()) {
     throw RpcError(jsonrpc::kInvalidRequest,
@@ -390,10 +393,10 @@ json::value ServerSession::on_initialize(const json::object& params) {
     std::lock_guard lock(mu_);
     version_ = version;
     if (const json::value* c = find(params, "capabilities"); c && c->is_object()) {
-      client_caps_ = c->get_object();
+      client_caps_ = std::make_shared<const json::object>(c->get_object());
     }
     if (const json::value* i = find(params, "clientInfo"); i && i->is_object()) {
-      client_info_ = i->get_object();
+      client_info_ = std::make_shared<const json::object>(i->get_object());
     }
   }
   const ServerOptions& o = server_->options;

@@ -74,13 +74,13 @@ class ServerSession final : public ChangeListener,
   Task<json::value> request_client(InFlight& req, std::shared_ptr<MessageSink> sink,
                                    std::string method, json::object params);
   bool log_enabled(LogLevel level) const;
-  json::object client_capabilities() const;
-  json::object client_info() const;
+  std::shared_ptr<const json::object> client_capabilities() const;
+  std::shared_ptr<const json::object> client_info() const;
 
  private:
   ServerSession(std::shared_ptr<Server::Impl> server, std::string id);
 
-  Task<json::value> handle_one(const json::value& msg, const std::shared_ptr<MessageSink>& related,
+  Task<json::value> handle_one(json::value msg, const std::shared_ptr<MessageSink>& related,
                                bool in_batch);
   Task<json::value> handle_stateless(const jsonrpc::Message& m,
                                      const std::shared_ptr<MessageSink>& related);
@@ -99,8 +99,8 @@ class ServerSession final : public ChangeListener,
 
   mutable std::mutex mu_;
   std::string version_;
-  json::object client_caps_;
-  json::object client_info_;
+  std::shared_ptr<const json::object> client_caps_ = std::make_shared<const json::object>();
+  std::shared_ptr<const json::object> client_info_ = std::make_shared<const json::object>();
   LogLevel log_level_ = LogLevel::kDebug;
   std::set<std::string, std::less<>> subscriptions_;
   std::map<std::string, std::shared_ptr<InFlight>, std::less<>> in_flight_;

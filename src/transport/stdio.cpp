@@ -33,7 +33,9 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-// Every message written from the io thread; sends from other threads are posted there.
+// Every message is written from the io thread (sends from other threads are posted there), in
+// order. Lines are gathered and written together once the io thread has run what was queued,
+// so a burst of pipelined requests costs one write(2), not one per reply.
 class StdoutSink final : public MessageSink {
  public:
   StdoutSink(asio::io_context& io, int fd) : io_(io), fd_(fd) {}
@@ -44,16 +46,28 @@ class StdoutSink final : public MessageSink {
     asio::post(io_, [this, line = std::move(line)] { write(line); });
     return !broken_;
   }
+  // On the io thread only.
   bool write(std::string_view line) {
     if (broken_) return false;
-    if (!write_all(fd_, line)) broken_ = true;
-    return !broken_;
+    out_.append(line);
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      asio::post(io_, [this] { flush(); });
+    }
+    return true;
+  }
+  void flush() {
+    flush_posted_ = false;
+    if (!broken_ && !out_.empty() && !write_all(fd_, out_)) broken_ = true;
+    out_.clear();
   }
 
  private:
   asio::io_context& io_;
   int fd_;
   std::atomic<bool> broken_{false};
+  std::string out_;
+  bool flush_posted_ = false;
 };
 
 }  // namespace
@@ -94,6 +108,15 @@ int serve_stdio(Server& server, StdioOptions options) {
   // Blocking reads on a thread of their own: stdin may be a pipe, a file or a terminal.
   std::thread reader([&] {
     std::string pending;
+    std::vector<std::string> lines;
+    // The complete lines of one read go over together.
+    auto post_lines = [&] {
+      if (lines.empty()) return;
+      asio::post(io, [&on_line, batch = std::move(lines)]() mutable {
+        for (auto& line : batch) on_line(std::move(line));
+      });
+      lines.clear();
+    };
     std::vector<char> buf(64 * 1024);
     bool discarding = false;  // inside a line that went over the limit
     for (;;) {
@@ -109,6 +132,7 @@ int serve_stdio(Server& server, StdioOptions options) {
           pending.clear();
           if (!discarding) {
             discarding = true;
+            post_lines();  // what came before goes first
             asio::post(io, [&sink, limit = options.max_line_bytes] {
               sink->write(json::serialize(jsonrpc::make_error(nullptr, jsonrpc::kParseError,
                                                               "Parse error: message longer than " +
@@ -119,13 +143,12 @@ int serve_stdio(Server& server, StdioOptions options) {
           }
         }
         if (nl == std::string_view::npos) break;
-        if (!discarding)
-          asio::post(io,
-                     [&on_line, line = std::move(pending)]() mutable { on_line(std::move(line)); });
+        if (!discarding) lines.push_back(std::move(pending));
         pending.clear();
         discarding = false;
         chunk.remove_prefix(nl + 1);
       }
+      post_lines();
     }
     if (!pending.empty() && !discarding) {
       asio::post(io, [&on_line, line = std::move(pending)]() mutable { on_line(std::move(line)); });
