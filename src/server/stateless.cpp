@@ -394,7 +394,11 @@ class StatelessContext final : public detail::ContextBackend {
     std::vector<TaskStore::Pending> asks;
     for (auto& r : requests) asks.push_back({r.key, r.method, std::move(r.params)});
     auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
-    auto wake = [timer] { asio::post(timer->get_executor(), [timer] { timer->cancel(); }); };
+    // The store keeps `wake` after this coroutine is gone: it must not keep the timer alive
+    // (nor its io_context's objects past their lifetime).
+    auto wake = [weak = std::weak_ptr<asio::steady_timer>(timer)] {
+      if (auto t = weak.lock()) asio::post(t->get_executor(), [t] { t->cancel(); });
+    };
     for (;;) {
       if (own_stop_.stop_requested()) {
         throw RpcError(jsonrpc::kRequestCancelled, "The task was cancelled");

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
+#include <utility>
 
 namespace mcpp {
 
@@ -97,6 +98,7 @@ void TaskStore::complete(const std::string& id, json::object result) {
   it->second.status = "completed";
   it->second.result = std::move(result);
   it->second.pending.clear();
+  it->second.wake = nullptr;
   it->second.updated = std::chrono::system_clock::now();
 }
 
@@ -107,6 +109,7 @@ void TaskStore::fail(const std::string& id, const jsonrpc::Error& error) {
   it->second.status = "failed";
   it->second.error = error;
   it->second.pending.clear();
+  it->second.wake = nullptr;
   it->second.updated = std::chrono::system_clock::now();
 }
 
@@ -122,7 +125,7 @@ bool TaskStore::cancel(const std::string& id) {
     r.pending.clear();
     r.updated = std::chrono::system_clock::now();
     r.stop.request_stop();
-    wake = r.wake;
+    wake = std::exchange(r.wake, nullptr);
   }
   if (wake) wake();
   return true;
