@@ -119,6 +119,15 @@ void ServerSession::close() {
 
 void ServerSession::fail_client_requests(std::string_view why) {
   outgoing_.fail_all({jsonrpc::kConnectionClosed, std::string(why), nullptr});
+  // Subscriptions last until the client goes: it has.
+  std::vector<std::shared_ptr<InFlight>> listens;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [k, r] : in_flight_) {
+      if (r->method == "subscriptions/listen") listens.push_back(r);
+    }
+  }
+  for (auto& r : listens) r->stop.request_stop();
 }
 
 std::string ServerSession::protocol_version() const {

@@ -180,6 +180,15 @@ std::string request_digest(std::string_view method, const json::object& params) 
   return hex(md, 16);
 }
 
+// What identifies a question to the client: its method and parameters.
+std::string question_digest(const ClientRequest& r) {
+  std::string text = r.method + "\n";
+  canonical(r.params, text);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
+  return hex(md, 12);
+}
+
 std::string hmac(const std::string& key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -279,8 +288,10 @@ void validate_response(std::string_view key, std::string_view method, const json
 // client's new inputResponses, taken when the handler asks for their keys (so extra keys are
 // ignored and each answer is checked against the request it answers).
 struct Answers {
-  json::object earlier;
-  json::object fresh;
+  json::object earlier;  // key -> {"h": question digest, "v": answer}
+  json::object fresh;    // the retry's inputResponses
+  json::object pending;  // key -> question digest, of the questions the sealed round asked
+  bool sealed = false;   // the retry carried a valid requestState
 };
 
 Answers answers_of(const Server::Impl& server, const json::object& params,
@@ -295,7 +306,12 @@ Answers answers_of(const Server::Impl& server, const json::object& params,
     out.fresh = responses->get_object();
   }
   if (const json::value* state = find(params, "requestState"); state && !state->is_null()) {
-    out.earlier = open(server, digest, *state).answers;
+    RoundState round = open(server, digest, *state);
+    out.earlier = std::move(round.answers);
+    for (const auto& p : round.pending) {
+      out.pending[find_string(p, "key")] = find_string(p, "h");
+    }
+    out.sealed = true;
   }
   return out;
 }
@@ -328,6 +344,8 @@ class StatelessContext final : public detail::ContextBackend {
         sink_(std::move(sink)),
         answers_(std::move(answers.earlier)),
         fresh_(std::move(answers.fresh)),
+        pending_(std::move(answers.pending)),
+        sealed_(answers.sealed),
         on_request_stop_(std::move(request_stop), [this] {
           if (!detached_) own_stop_.request_stop();
         }) {}
@@ -355,11 +373,17 @@ class StatelessContext final : public detail::ContextBackend {
     std::vector<json::value> results;
     InputRequired needed;
     for (auto& r : requests) {
-      if (const json::value* a = find(answers_, r.key)) {
-        results.push_back(*a);
-      } else if (const json::value* f = find(fresh_, r.key)) {
+      // An answer counts for the question it answered: same key, same method and parameters.
+      std::string h = question_digest(r);
+      const json::value* a = find(answers_, r.key);
+      const json::value* f = find(fresh_, r.key);
+      if (a && find_string(*a, "h") == h) {
+        results.push_back(a->at("v"));
+      } else if (f && (!sealed_ || find_string(pending_, r.key) == h)) {
+        // With sealed state, only answers to the questions that round asked; without, the
+        // client's answers for the keys asked now (it could give them on a first try anyway).
         validate_response(r.key, r.method, *f);
-        answers_[r.key] = *f;
+        answers_[r.key] = json::object{{"h", h}, {"v", *f}};
         results.push_back(*f);
       } else {
         needed.requests.push_back(std::move(r));
@@ -373,6 +397,7 @@ class StatelessContext final : public detail::ContextBackend {
     if (detached_) co_return true;
     if (!tasks_ || !outcome_) co_return false;
     task_id_ = tasks_->create();
+    if (task_id_.empty()) co_return false;  // too many tasks running: answer in the call
     detached_ = true;
     sink_.reset();
     on_task_stop_.emplace(tasks_->stop_token(task_id_), [this] { own_stop_.request_stop(); });
@@ -415,6 +440,8 @@ class StatelessContext final : public detail::ContextBackend {
   std::shared_ptr<MessageSink> sink_;
   json::object answers_;
   json::object fresh_;
+  json::object pending_;
+  bool sealed_ = false;
   std::size_t next_ = 0;
   std::stop_source own_stop_;
   std::atomic<bool> detached_{false};
@@ -462,6 +489,8 @@ Task<void> run_task_capable(std::shared_ptr<Server::Impl> server, json::object p
   } catch (const std::exception& e) {
     error = jsonrpc::Error{jsonrpc::kInternalError, std::string("Internal error: ") + e.what(),
                            nullptr};
+  } catch (...) {
+    error = jsonrpc::Error{jsonrpc::kInternalError, "Internal error: the tool threw", nullptr};
   }
   const std::string& task = backend->task_id();
   if (!task.empty()) {
@@ -543,7 +572,8 @@ Task<json::object> run_round(std::shared_ptr<Server::Impl> server_ptr, const Mes
   state.answers = backend->answers();
   json::object input_requests;
   for (auto& r : needed->requests) {
-    state.pending.push_back(json::object{{"key", r.key}, {"method", r.method}});
+    state.pending.push_back(
+        json::object{{"key", r.key}, {"method", r.method}, {"h", question_digest(r)}});
     json::object request{{"method", r.method}, {"params", std::move(r.params)}};
     input_requests[r.key] = std::move(request);
   }
@@ -596,7 +626,14 @@ class Subscription final : public ChangeListener {
 
   void send(std::string method, json::object params) {
     params["_meta"] = json::object{{kSubscriptionIdKey, id_}};
+    std::lock_guard lock(mu_);
+    if (closed_) return;  // a change broadcast while the subscription ended
     if (!sink_->send(jsonrpc::make_notification(method, std::move(params)))) wake(false);
+  }
+  // Nothing is sent after this.
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
   }
   void on_list_changed(std::string_view what) override {
     if ((what == "tools" && tools_) || (what == "prompts" && prompts_) ||
@@ -632,6 +669,8 @@ class Subscription final : public ChangeListener {
   std::vector<std::string> uris_;
   std::shared_ptr<asio::steady_timer> timer_;
   std::atomic<bool> graceful_{false};
+  std::mutex mu_;
+  bool closed_ = false;
 };
 
 Task<json::value> listen(std::shared_ptr<Server::Impl> server, const Message& m,
@@ -690,6 +729,7 @@ Task<json::value> listen(std::shared_ptr<Server::Impl> server, const Message& m,
             json::object{{"notifications", std::move(honored)}});
   server->attach(sub);
   co_await sub->wait(stop);
+  sub->close();
   server->detach(sub.get());
   json::object result{{"resultType", "complete"},
                       {"_meta", json::object{{kSubscriptionIdKey, m.id}}}};

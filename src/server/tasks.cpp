@@ -50,16 +50,15 @@ std::string TaskStore::create() {
   std::string id = new_task_id();
   std::lock_guard lock(mu_);
   expire_locked(now);
+  std::size_t active = 0;
+  for (const auto& [k, r] : tasks_) active += terminal(r) ? 0 : 1;
+  if (active >= options_.max_active) return {};
   Record& r = tasks_[id];
   r.created = r.updated = now;
   return id;
 }
 
-json::object TaskStore::handle(const std::string& id) {
-  std::lock_guard lock(mu_);
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) return {};
-  const Record& r = it->second;
+json::object TaskStore::handle_locked(const std::string& id, const Record& r) const {
   return {{"taskId", id},
           {"status", r.status},
           {"createdAt", iso8601(r.created)},
@@ -68,13 +67,18 @@ json::object TaskStore::handle(const std::string& id) {
           {"pollIntervalMs", static_cast<std::int64_t>(options_.poll_interval.count())}};
 }
 
+json::object TaskStore::handle(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? json::object{} : handle_locked(id, it->second);
+}
+
 std::optional<json::object> TaskStore::describe(const std::string& id) {
-  json::object out = handle(id);
-  if (out.empty()) return std::nullopt;
   std::lock_guard lock(mu_);
   auto it = tasks_.find(id);
   if (it == tasks_.end()) return std::nullopt;
   const Record& r = it->second;
+  json::object out = handle_locked(id, r);
   if (r.status == "completed") out["result"] = r.result;
   if (r.status == "failed" && r.error) {
     json::object e{{"code", r.error->code}, {"message", r.error->message}};
@@ -115,6 +119,7 @@ void TaskStore::fail(const std::string& id, const jsonrpc::Error& error) {
 
 bool TaskStore::cancel(const std::string& id) {
   std::function<void()> wake;
+  std::stop_source stop;
   {
     std::lock_guard lock(mu_);
     auto it = tasks_.find(id);
@@ -124,9 +129,11 @@ bool TaskStore::cancel(const std::string& id) {
     r.status = "cancelled";
     r.pending.clear();
     r.updated = std::chrono::system_clock::now();
-    r.stop.request_stop();
+    stop = r.stop;
     wake = std::exchange(r.wake, nullptr);
   }
+  // The handler's stop callbacks run here: not under the store's lock.
+  stop.request_stop();
   if (wake) wake();
   return true;
 }

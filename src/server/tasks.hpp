@@ -24,10 +24,11 @@ class TaskStore {
   struct Options {
     std::chrono::milliseconds ttl{std::chrono::hours(1)};  // kept this long after the last change
     std::chrono::milliseconds poll_interval{500};
+    std::size_t max_active = 10'000;  // tasks not yet finished; beyond it calls run in the call
   };
   explicit TaskStore(Options options) : options_(options) {}
 
-  // A new task, working, retrievable at once.
+  // A new task, working, retrievable at once; empty when max_active tasks are running.
   std::string create();
   // The task as tasks/get shows it; null when unknown or expired.
   std::optional<json::object> describe(const std::string& id);
@@ -73,6 +74,7 @@ class TaskStore {
     std::function<void()> wake;
   };
   void expire_locked(std::chrono::system_clock::time_point now);
+  json::object handle_locked(const std::string& id, const Record& r) const;
   static bool terminal(const Record& r) {
     return r.status == "completed" || r.status == "failed" || r.status == "cancelled";
   }

@@ -3,6 +3,7 @@
 // Mcp-Param-*) and checked against the body, errors mapped to the statuses the spec requires.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <charconv>
 #include <cmath>
 #include <shared_mutex>
 
@@ -56,11 +57,23 @@ std::optional<std::string> decode_header_value(std::string_view v) {
 bool header_matches(const std::string& header, const json::value& body, std::string_view type) {
   if (type == "boolean") return body.is_bool() && header == (body.get_bool() ? "true" : "false");
   if (type == "integer") {
-    if (!body.is_number()) return false;
-    char* end = nullptr;
-    double h = std::strtod(header.c_str(), &end);
-    if (header.empty() || end != header.c_str() + header.size() || !std::isfinite(h)) return false;
-    return h == body.to_number<double>();
+    // A plain decimal (an optional "-", digits, optionally ".0…"), within JavaScript's safe
+    // integer range, equal to the body's number.
+    constexpr std::int64_t kSafe = (std::int64_t{1} << 53) - 1;
+    std::string_view text = header;
+    if (auto dot = text.find('.'); dot != std::string_view::npos) {
+      if (text.substr(dot + 1).find_first_not_of('0') != std::string_view::npos) return false;
+      text = text.substr(0, dot);
+    }
+    std::int64_t h = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), h);
+    if (text.empty() || text[0] == '+' || ec != std::errc() || end != text.data() + text.size() ||
+        h > kSafe || h < -kSafe) {
+      return false;
+    }
+    if (body.is_int64()) return body.get_int64() == h;
+    if (body.is_uint64()) return h >= 0 && body.get_uint64() == static_cast<std::uint64_t>(h);
+    return body.is_double() && body.get_double() == static_cast<double>(h);
   }
   return body.is_string() && body.get_string() == header;
 }
@@ -95,8 +108,12 @@ std::optional<HttpResponse> check_headers(HttpServerState& state, const HttpRequ
                               : task_method                                         ? "taskId"
                                                                                     : "";
   if (name_key.empty()) return std::nullopt;
+  if (request.count("Mcp-Name") > 1) return mismatch(id, "Mcp-Name is sent more than once");
   std::string_view raw_name = header_value(request, "Mcp-Name");
   if (raw_name.empty()) {
+    // Required by the core revision for tools/call, resources/read and prompts/get; checked
+    // when present on the tasks extension's methods.
+    if (task_method) return std::nullopt;
     return mismatch(id, "the Mcp-Name header is required for " + m.method);
   }
   auto name = decode_header_value(raw_name);
@@ -120,6 +137,8 @@ std::optional<HttpResponse> check_headers(HttpServerState& state, const HttpRequ
   const json::object& args = a && a->is_object() ? a->get_object() : none;
   for (const HeaderParam& p : tool->header_params) {
     std::string header_name = "Mcp-Param-" + p.name;
+    if (request.count(header_name) > 1)
+      return mismatch(id, header_name + " is sent more than once");
     std::string_view raw = header_value(request, header_name);
     const json::value* body = value_at(args, p.path);
     bool present = request.find(header_name) != request.end();
@@ -163,14 +182,16 @@ http::status status_of(const json::value& reply) {
 }  // namespace
 
 bool is_stateless_post(const HttpRequest& request, const json::value& payload) {
-  std::string_view version = header_value(request, "MCP-Protocol-Version");
-  if (!version.empty()) {
-    if (protocol::is_stateful_version(version)) return false;
-    // An unknown version on a request of a stateful session is refused there.
-    return header_value(request, "Mcp-Session-Id").empty();
+  // A body of the stateless revision goes through its header checks whatever else the request
+  // carries (an Mcp-Session-Id is ignored, as the spec asks), so they cannot be skipped.
+  if (!payload.is_array() && stateless::is_stateless(payload) &&
+      find_string(payload, "method") != "initialize") {
+    return true;
   }
-  return !payload.is_array() && stateless::is_stateless(payload) &&
-         find_string(payload, "method") != "initialize";
+  std::string_view version = header_value(request, "MCP-Protocol-Version");
+  if (version.empty() || protocol::is_stateful_version(version)) return false;
+  // An unknown version on a request of a stateful session is refused there.
+  return header_value(request, "Mcp-Session-Id").empty();
 }
 
 bool is_stateless_request(const HttpRequest& request) {

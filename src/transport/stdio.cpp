@@ -81,8 +81,10 @@ int serve_stdio(Server& server, StdioOptions options) {
 
   std::size_t in_flight = 0;
   bool input_ended = false;
+  // Once the input has ended and every request is answered, stop: what still runs in the
+  // background (a task parked for input nobody can give any more) is abandoned.
   auto maybe_finish = [&] {
-    if (input_ended && in_flight == 0) work.reset();
+    if (input_ended && in_flight == 0) io.stop();
   };
 
   auto on_line = [&](std::string line) {
@@ -160,6 +162,7 @@ int serve_stdio(Server& server, StdioOptions options) {
     });
   });
   io.run();
+  sink->flush();
   reader.join();
   session->close();
   return 0;

@@ -116,4 +116,16 @@ while IFS= read -r line; do
   why=$(jcheck "$line" 'typeof m === "object" && m !== null && m.jsonrpc === "2.0"') || fail "stdout line $n is not a JSON-RPC message: $line ($why)"
 done <"$STDOUT_LOG"
 echo "ok: all $n stdout lines are JSON-RPC messages"
+
+# A stateless subscriptions/listen and a task parked for input do not keep the server alive once
+# its input ends.
+META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{},"extensions":{"io.modelcontextprotocol/tasks":{}}}}'
+start=$(date +%s)
+out=$(printf '%s\n%s\n' \
+  '{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true},'"$META"'}}' \
+  '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"confirm_delete","arguments":{"filename":"x"},'"$META"'}}' |
+  timeout 10 "$MCPP" serve --stdio --fixture conformance 2>/dev/null) || fail "mcpp serve --stdio did not exit at EOF with a subscription and a parked task (rc $?)"
+grep -q '"notifications/subscriptions/acknowledged"' <<<"$out" || fail "no subscription acknowledgement: $out"
+grep -q '"resultType":"task"' <<<"$out" || fail "no task handle: $out"
+echo "ok: exits at EOF with an open subscription and a parked task ($(($(date +%s) - start)) s)"
 echo "PASS: stdio bad input"

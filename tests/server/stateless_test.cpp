@@ -364,6 +364,27 @@ TEST_F(StatelessTest, ToolCallsBecomeTasksForClientsThatTakeThem) {
             jsonrpc::kInvalidParams);
 }
 
+TEST_F(StatelessTest, AnAnswerCountsOnlyForTheQuestionItAnswered) {
+  // The question changes between rounds (the price moved): the earlier "accept" does not carry.
+  int price = 10;
+  server.add_tool({.name = "buy"}, [&price](const json::object&, Context& ctx) -> Task<ToolResult> {
+    json::object schema{{"type", "object"}};
+    ElicitResult r =
+        co_await ctx.elicit("Pay " + std::to_string(price) + "?", std::move(schema), "confirm");
+    co_return ToolResult::text("paid " + std::to_string(price) + ": " + r.action);
+  });
+  SessionHarness h(server);
+  json::value r1 = h.send(modern("1", "tools/call", R"("name":"buy")"));
+  json::object yes{{"confirm", json::parse(R"({"action":"accept"})")}};
+  price = 900;
+  json::value r2 =
+      h.send(retry("2", "tools/call", R"("name":"buy")", r1.at("result").at("requestState"), yes));
+  EXPECT_EQ(r2.at("result").at("resultType"), "input_required") << json::serialize(r2);
+  json::value r3 =
+      h.send(retry("3", "tools/call", R"("name":"buy")", r2.at("result").at("requestState"), yes));
+  EXPECT_EQ(r3.at("result").at("content").as_array()[0].at("text"), "paid 900: accept");
+}
+
 TEST_F(StatelessTest, AnswersWithoutStateAreTakenForTheKeysAsked) {
   SessionHarness h(server);
   json::value r = h.send(modern(

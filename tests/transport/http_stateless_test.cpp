@@ -163,6 +163,18 @@ TEST_F(StatelessHttp, HeadersMustMatchTheBody) {
   expect_mismatch(call(1, "where", args), b64, "unpadded base64");
 }
 
+TEST_F(StatelessHttp, ASessionIdDoesNotSkipTheHeaderChecks) {
+  RunningHttpServer http(server_);
+  HttpClient c(http.port());
+  c.initialize();  // a 2025 session; its id is sent with the next request
+  c.protocol_version.clear();
+  Response r = c.post(call(1, "hi"), modern("tools/call", "where"));
+  EXPECT_EQ(r.result(), http::status::bad_request) << r.body();
+  EXPECT_EQ(code_of(r), -32020);
+  r = c.post(call(2, "hi"), modern("tools/call", "hi"));
+  EXPECT_EQ(r.result(), http::status::ok) << r.body();
+}
+
 TEST_F(StatelessHttp, GetAndDeleteAreNotAllowed) {
   RunningHttpServer http(server_);
   HttpClient c(http.port());
