@@ -19,8 +19,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::chrono::hours kForever{24 * 365};
-
 HttpResponse rpc_error(http::status status, const json::value& id, int code, std::string message,
                        json::value data = nullptr) {
   return json_response(
@@ -276,7 +274,9 @@ Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, 
       if (outcome.reply.is_null()) co_return reply_with(empty_response(http::status::accepted));
       co_return reply_with(json_response(status_of(outcome.reply), outcome.reply));
     }
-    co_await waiter.wait(kForever);
+    // A request that takes a while becomes a stream, whose closing cancels it.
+    bool woken = co_await waiter.wait(state.options.stream_after);
+    if (!woken) stream->begin_sse();
   }
 }
 

@@ -58,6 +58,15 @@ class StatelessHttp : public ::testing::Test {
                        co_return ToolResult::text("done");
                      });
     server_.add_tool(
+        {.name = "quiet"}, [this](const json::object&, Context& ctx) -> Task<ToolResult> {
+          while (!ctx.cancelled()) {
+            boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 10ms);
+            co_await t.async_wait(boost::asio::use_awaitable);
+          }
+          quiet_cancelled_ = true;
+          co_return ToolResult::text("stopped");
+        });
+    server_.add_tool(
         {.name = "wait"}, [this](const json::object&, Context& ctx) -> Task<ToolResult> {
           ctx.progress(0, 1);  // makes the answer a stream
           while (!ctx.cancelled()) {
@@ -70,6 +79,7 @@ class StatelessHttp : public ::testing::Test {
   }
   Server server_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> quiet_cancelled_{false};
 };
 
 TEST_F(StatelessHttp, AnsweredAsJsonWithoutASession) {
@@ -200,6 +210,21 @@ TEST_F(StatelessHttp, ClosingTheStreamCancelsTheRequest) {
   }
   for (int i = 0; i < 300 && !cancelled_; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_TRUE(cancelled_);
+}
+
+TEST_F(StatelessHttp, ASlowAnswerBecomesAStreamWhoseClosingCancels) {
+  HttpOptions o;
+  o.stream_after = 100ms;
+  RunningHttpServer http(server_, o);
+  {
+    HttpClient c(http.port());
+    Response head = c.open_post(call(1, "quiet"), modern("tools/call", "quiet"));
+    ASSERT_EQ(head.result(), http::status::ok);
+    EXPECT_EQ(head[http::field::content_type], "text/event-stream");
+    c.close();
+  }
+  for (int i = 0; i < 300 && !quiet_cancelled_; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(quiet_cancelled_);
 }
 
 }  // namespace

@@ -41,6 +41,9 @@ struct HttpOptions {
   // Answer requests with application/json when the handler sent nothing else before its result
   // (SSE otherwise). When false, every request response is an SSE stream.
   bool json_response = true;
+  // 2026-07-28: a request still running after this long is answered as an SSE stream (kept
+  // alive with comments), so that the client closing it cancels the request.
+  std::chrono::milliseconds stream_after{1'000};
 
   // Resumability: SSE events get ids and are kept here for Last-Event-ID replay. Defaults to an
   // in-memory store.
