@@ -6,6 +6,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "protocol/versions.hpp"
+#include "server/methods.hpp"
 #include "server/server_impl.hpp"
 #include "server/session.hpp"
 
@@ -158,7 +160,9 @@ Server::Impl::Impl(ServerOptions o)
     : options(std::move(o)),
       state_key(options.request_state_key.empty() ? random_key() : options.request_state_key),
       tasks(std::make_shared<TaskStore>(
-          TaskStore::Options{options.task_ttl, options.task_poll_interval})) {}
+          TaskStore::Options{options.task_ttl, options.task_poll_interval})) {
+  stateless_server_info = methods::server_info(options, protocol::k2026_07_28);
+}
 
 void Server::Impl::attach(const std::shared_ptr<ChangeListener>& l) {
   std::lock_guard lock(listeners_mu_);

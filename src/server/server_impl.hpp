@@ -107,6 +107,8 @@ class Server::Impl {
   std::string state_key;
   // Tool calls running as tasks.
   std::shared_ptr<TaskStore> tasks;
+  // serverInfo as every stateless result carries it in _meta (built once).
+  json::object stateless_server_info;
 
   mutable std::shared_mutex mu;  // guards the registries
   Registry<ToolEntry> tools;

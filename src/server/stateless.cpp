@@ -756,20 +756,14 @@ Task<json::value> dispatch(std::shared_ptr<Server::Impl> server, const Message& 
   const std::string& method = m.method;
   const Server::Impl& s = *server;
   if (method == "server/discover") co_return discover(s, meta);
-  if (method == "tools/list") {
-    json::object r = methods::list_tools(s, meta.version, params);
-    co_return cache_fields(r, s.options.list_cache);
-  }
-  if (method == "resources/list") {
-    json::object r = methods::list_resources(s, meta.version, params);
-    co_return cache_fields(r, s.options.list_cache);
-  }
-  if (method == "resources/templates/list") {
-    json::object r = methods::list_templates(s, meta.version, params);
-    co_return cache_fields(r, s.options.list_cache);
-  }
-  if (method == "prompts/list") {
-    json::object r = methods::list_prompts(s, meta.version, params);
+  using List = json::object (*)(const Server::Impl&, std::string_view, const json::object&);
+  List list = method == "tools/list"                 ? &methods::list_tools
+              : method == "resources/list"           ? &methods::list_resources
+              : method == "resources/templates/list" ? &methods::list_templates
+              : method == "prompts/list"             ? &methods::list_prompts
+                                                     : nullptr;
+  if (list) {
+    json::object r = list(s, meta.version, params);
     co_return cache_fields(r, s.options.list_cache);
   }
   if (method == "completion/complete") co_return methods::complete(s, params);
@@ -794,17 +788,18 @@ Task<json::value> dispatch(std::shared_ptr<Server::Impl> server, const Message& 
 }  // namespace
 
 Task<json::value> handle(std::shared_ptr<Server::Impl> server, Message m,
-                         std::shared_ptr<MessageSink> related, std::stop_token stop) {
+                         std::shared_ptr<MessageSink> related, std::stop_token stop,
+                         std::optional<RequestMeta> given) {
   json::value reply;
   try {
-    RequestMeta meta = read_meta(m.params);
-    json::value result = co_await dispatch(server, m, meta, std::move(related), stop);
+    if (!given) given = read_meta(m.params);
+    json::value result = co_await dispatch(server, m, *given, std::move(related), stop);
     if (result.is_object()) {
       json::object& r = result.get_object();
       if (!r.contains("resultType")) r["resultType"] = "complete";
       json::value& rmeta = r["_meta"];
       if (!rmeta.is_object()) rmeta = json::object{};
-      rmeta.get_object()[kServerInfoKey] = methods::server_info(server->options, meta.version);
+      rmeta.get_object()[kServerInfoKey] = server->stateless_server_info;
     }
     reply = jsonrpc::make_result(m.id, std::move(result));
   } catch (const RpcError& e) {

@@ -51,9 +51,11 @@ jsonrpc::Error unsupported_version(std::string_view requested);
 // Answers one request of the stateless revision with a JSON-RPC response (a result or an error).
 // Messages related to it (progress, logs; the notifications of subscriptions/listen) go to
 // `related`. `stop` cancels it: a cancelled request's answer is null. subscriptions/listen
-// lasts until `stop` or until the server goes away.
+// lasts until `stop` or until the server goes away. `meta`: the request's metadata when the
+// caller has read it already (else it is read here).
 Task<json::value> handle(std::shared_ptr<Server::Impl> server, jsonrpc::Message request,
-                         std::shared_ptr<MessageSink> related, std::stop_token stop);
+                         std::shared_ptr<MessageSink> related, std::stop_token stop,
+                         std::optional<RequestMeta> meta = std::nullopt);
 
 // Methods that exist only in the stateful revisions (answered -32601 to stateless clients).
 bool is_stateful_only_method(std::string_view method);

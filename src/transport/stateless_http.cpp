@@ -232,8 +232,9 @@ Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, 
         m.id, "MCP-Protocol-Version header value '" + std::string(header_version) +
                   "' does not match body value '" + std::string(body_version->get_string()) + "'"));
   }
+  std::optional<stateless::RequestMeta> read;
   try {
-    stateless::read_meta(m.params);
+    read = stateless::read_meta(m.params);
   } catch (const jsonrpc::RpcError& e) {
     co_return reply_with(
         json_response(http::status::bad_request, jsonrpc::make_error(m.id, e.error())));
@@ -256,8 +257,10 @@ Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, 
     stream->finish(std::move(reply));
   };
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, stateless::handle(state.server.impl(), m, stream, stop.get_token()),
-                 std::move(on_reply));
+  asio::co_spawn(
+      executor,
+      stateless::handle(state.server.impl(), m, stream, stop.get_token(), std::move(read)),
+      std::move(on_reply));
   for (;;) {
     SseStream::Outcome outcome = stream->outcome();
     if (outcome.sse) {
