@@ -5,14 +5,47 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mcpp/server.hpp"
 #include "mcpp/transport/event_store.hpp"
 
 namespace mcpp {
+
+// A request to a path that is not an MCP endpoint, as an HttpRoute sees it (OAuth metadata, an
+// authorization server's pages).
+struct HttpRequestInfo {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: path and query
+  std::string path;    // percent-encoded, without the query
+  std::string query;   // without the '?'
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercase, in order
+  std::string body;
+  // The origin the client addressed: "http(s)://" + Host header (scheme from the listener).
+  std::string origin;
+  std::string peer_address;  // the TCP peer's IP address
+
+  // A header's value ("" when absent); `name` in lowercase.
+  std::string_view header(std::string_view name) const;
+};
+
+// A whole response to such a request.
+struct HttpReply {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Content-Type", "..."}
+  std::string body;
+};
+
+// Serves paths beside the MCP endpoints; std::nullopt means "not mine" (the next route, then
+// 404). Routes run after the Host/Origin checks (Origin only for non-GET requests, so that
+// browsers can follow links to them) on the connection's strand; they may co_await.
+using HttpRoute = std::function<Task<std::optional<HttpReply>>(const HttpRequestInfo&)>;
 
 struct HttpOptions {
   std::string host = "127.0.0.1";               // loopback unless told otherwise
@@ -48,6 +81,9 @@ struct HttpOptions {
   // Resumability: SSE events get ids and are kept here for Last-Event-ID replay. Defaults to an
   // in-memory store.
   std::shared_ptr<EventStore> event_store;
+
+  // Extra paths (tried in order for any path that is not an MCP endpoint).
+  std::vector<HttpRoute> routes;
 
   // TLS: both set means HTTPS.
   std::string tls_certificate_file;
