@@ -95,6 +95,40 @@ enum class TaskSupport {
   kRequired,  // refused (-32021) to clients without the extension
 };
 
+// Who sent a request, as the HTTP transport's authorization established it (an OAuth bearer
+// token checked by a resource server). Handlers see it through Context::auth().
+struct AuthInfo {
+  std::string subject;    // the token's "sub"
+  std::string client_id;  // the OAuth client the token was issued to
+  std::string issuer;
+  std::vector<std::string> scopes;
+  std::int64_t expires_at = 0;  // Unix seconds; 0 when unknown
+  json::object claims;          // every claim (JWT) or the introspection response
+  bool has_scope(std::string_view scope) const;
+};
+
+// Who may call a tool when the server checks tokens (the HTTP transport with a resource
+// server). Listed to clients as the tool's "securitySchemes" (ChatGPT's per-tool
+// authentication), so a host knows which tools need the user to sign in.
+struct ToolAccess {
+  enum class Mode {
+    kServerDefault,  // what the server requires of every request (nothing is listed)
+    kPublic,         // no token needed ("noauth"): callable before signing in
+    kOptional,       // with or without a token ("noauth" and "oauth2")
+    kToken,          // a valid token ("oauth2"), with `scopes`
+  };
+  Mode mode = Mode::kServerDefault;
+  std::vector<std::string> scopes;  // required in the token (kOptional/kToken when one is sent)
+
+  static ToolAccess public_access() { return {Mode::kPublic, {}}; }
+  static ToolAccess optional_token(std::vector<std::string> scopes = {}) {
+    return {Mode::kOptional, std::move(scopes)};
+  }
+  static ToolAccess token(std::vector<std::string> scopes = {}) {
+    return {Mode::kToken, std::move(scopes)};
+  }
+};
+
 struct Tool {
   std::string name;
   std::string title;
@@ -105,6 +139,7 @@ struct Tool {
   std::vector<Icon> icons;
   json::object meta;
   TaskSupport task_support = TaskSupport::kNone;
+  ToolAccess access;
 };
 
 // What a tool returns. A failure the model should see is a result with is_error = true.
@@ -227,6 +262,7 @@ class ContextBackend {
   virtual Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) = 0;
   // Continues as a task where the call allows it (see Context::as_task).
   virtual Task<bool> as_task() { co_return false; }
+  virtual const AuthInfo* auth() const { return nullptr; }
 };
 }  // namespace detail
 
@@ -242,6 +278,9 @@ class Context {
   const json::object& client_info() const { return b_->client_info(); }
   const json::object& meta() const { return b_->request_meta(); }
   bool client_supports(std::string_view capability) const;
+  // Who sent the request when the transport checked a bearer token; null otherwise (stdio, no
+  // authorization configured, or an anonymous call of a public tool).
+  const AuthInfo* auth() const { return b_->auth(); }
 
   // Cancelled by the client (notifications/cancelled) or by the connection going away.
   std::stop_token stop_token() const { return b_->stop_token(); }
@@ -300,6 +339,7 @@ struct ToolOptions {
   std::vector<Icon> icons;
   json::object meta;
   TaskSupport task_support = TaskSupport::kNone;
+  ToolAccess access;
 };
 
 // ---- the server -------------------------------------------------------------------------------
@@ -315,6 +355,8 @@ class Server {
   // Throws std::invalid_argument for an invalid schema or name. Replaces a tool of the same name.
   void add_tool(Tool tool, ToolHandler handler);
   bool remove_tool(std::string_view name);
+  // How a registered tool may be called (std::nullopt when there is no such tool).
+  std::optional<ToolAccess> tool_access(std::string_view name) const;
 
   // Typed registration: `handler(const Args&, Context&)` returns (or co_returns, as a Task) a
   // ToolResult, a std::string (text content) or a described struct (structuredContent, with a
@@ -397,6 +439,7 @@ void Server::tool(std::string name, std::string description, F handler, ToolOpti
   t.icons = std::move(options.icons);
   t.meta = std::move(options.meta);
   t.task_support = options.task_support;
+  t.access = std::move(options.access);
   t.input_schema = schema_of<Args>();
   if constexpr (detail::is_described_struct<Out>) t.output_schema = schema_of<Out>();
   auto fn = std::make_shared<std::decay_t<F>>(std::move(handler));

@@ -104,6 +104,34 @@ json::object server_info(const ServerOptions& o, std::string_view version) {
 
 // ---- lists ------------------------------------------------------------------------------------
 
+namespace {
+// A tool's access as OpenAI's per-tool "securitySchemes" (empty: the server's default).
+json::array security_schemes(const ToolAccess& access) {
+  using Mode = ToolAccess::Mode;
+  json::array out;
+  auto oauth = [&] {
+    json::array scopes;
+    for (const auto& s : access.scopes) scopes.push_back(json::value(s));
+    out.push_back(json::object{{"type", "oauth2"}, {"scopes", std::move(scopes)}});
+  };
+  switch (access.mode) {
+    case Mode::kServerDefault:
+      break;
+    case Mode::kPublic:
+      out.push_back(json::object{{"type", "noauth"}});
+      break;
+    case Mode::kOptional:
+      out.push_back(json::object{{"type", "noauth"}});
+      oauth();
+      break;
+    case Mode::kToken:
+      oauth();
+      break;
+  }
+  return out;
+}
+}  // namespace
+
 json::object list_tools(const Server::Impl& server, std::string_view version,
                         const json::object& params) {
   std::shared_lock lock(server.mu);
@@ -126,7 +154,14 @@ json::object list_tools(const Server::Impl& server, std::string_view version,
                     if (!ann.empty() && protocol::has_annotations_on_tools(version)) {
                       o["annotations"] = std::move(ann);
                     }
-                    if (!t.meta.empty()) o["_meta"] = t.meta;
+                    json::array schemes = security_schemes(t.access);
+                    if (!t.meta.empty() || !schemes.empty()) {
+                      json::object meta = t.meta;
+                      // ChatGPT reads per-tool authentication from both places.
+                      if (!schemes.empty()) meta["securitySchemes"] = schemes;
+                      o["_meta"] = std::move(meta);
+                    }
+                    if (!schemes.empty()) o["securitySchemes"] = std::move(schemes);
                     return o;
                   });
 }

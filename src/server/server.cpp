@@ -242,6 +242,17 @@ void Server::add_tool(Tool tool, ToolHandler handler) {
   impl_->broadcast_list_changed("tools");
 }
 
+std::optional<ToolAccess> Server::tool_access(std::string_view name) const {
+  std::shared_lock lock(impl_->mu);
+  auto entry = impl_->tools.get(std::string(name));
+  if (!entry) return std::nullopt;
+  return entry->tool.access;
+}
+
+bool AuthInfo::has_scope(std::string_view scope) const {
+  return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
 bool Server::remove_tool(std::string_view name) {
   bool removed;
   {

@@ -21,6 +21,7 @@ struct ServerSession::InFlight {
   std::stop_source stop;
   std::mutex mu;
   std::vector<json::value> outgoing;  // ids of requests this one sent to the client
+  std::shared_ptr<const AuthInfo> auth;
 };
 
 namespace {
@@ -61,6 +62,7 @@ class StatefulContext final : public detail::ContextBackend {
     if (!sink_ || !sink_->send(msg)) s_->send_standalone(msg);
   }
   bool log_enabled(LogLevel level) const override { return s_->log_enabled(level); }
+  const AuthInfo* auth() const override { return req_->auth.get(); }
   Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) override {
     std::vector<json::value> results;
     for (auto& r : requests) {
@@ -197,9 +199,12 @@ void ServerSession::on_resource_updated(std::string_view uri) {
 
 // ---- message handling -----------------------------------------------------------------------
 
-Task<json::value> ServerSession::handle(json::value payload, std::shared_ptr<MessageSink> related) {
+Task<json::value> ServerSession::handle(json::value payload, std::shared_ptr<MessageSink> related,
+                                        std::shared_ptr<const AuthInfo> auth) {
   touch();
-  if (!payload.is_array()) co_return co_await handle_one(std::move(payload), related, false);
+  if (!payload.is_array()) {
+    co_return co_await handle_one(std::move(payload), related, false, auth);
+  }
   auto& batch = payload.get_array();
   std::string version = protocol_version();
   if (!protocol::has_batches(version)) {
@@ -215,7 +220,7 @@ Task<json::value> ServerSession::handle(json::value payload, std::shared_ptr<Mes
   }
   json::array replies;
   for (auto& msg : batch) {
-    json::value r = co_await handle_one(std::move(msg), related, true);
+    json::value r = co_await handle_one(std::move(msg), related, true, auth);
     if (!r.is_null()) replies.push_back(std::move(r));
   }
   if (replies.empty()) co_return nullptr;
@@ -224,7 +229,8 @@ Task<json::value> ServerSession::handle(json::value payload, std::shared_ptr<Mes
 
 Task<json::value> ServerSession::handle_one(json::value raw,
                                             const std::shared_ptr<MessageSink>& related,
-                                            bool in_batch) {
+                                            bool in_batch,
+                                            const std::shared_ptr<const AuthInfo>& auth) {
   const bool stateless_request = stateless::is_stateless(raw);
   auto classified = jsonrpc::classify(std::move(raw));
   if (auto* bad = std::get_if<jsonrpc::Invalid>(&classified)) {
@@ -253,11 +259,12 @@ Task<json::value> ServerSession::handle_one(json::value raw,
                                   "Invalid Request: initialize must not be part of a batch");
   }
   if (stateless_request && m.method != "initialize") {
-    co_return co_await handle_stateless(m, related);
+    co_return co_await handle_stateless(m, related, auth);
   }
   auto req = std::make_shared<InFlight>();
   req->id = m.id;
   req->method = m.method;
+  req->auth = auth;
   if (m.params.is_object()) {
     if (const json::value* meta = find(m.params.get_object(), "_meta"); meta && meta->is_object()) {
       req->meta = meta->get_object();
@@ -290,7 +297,8 @@ Task<json::value> ServerSession::handle_one(json::value raw,
 // A request of the stateless revision on a connection that may also carry a stateful session
 // (stdio): answered on its own, but cancellable like any request of this connection.
 Task<json::value> ServerSession::handle_stateless(const Message& m,
-                                                  const std::shared_ptr<MessageSink>& related) {
+                                                  const std::shared_ptr<MessageSink>& related,
+                                                  const std::shared_ptr<const AuthInfo>& auth) {
   auto req = std::make_shared<InFlight>();
   req->id = m.id;
   req->method = m.method;
@@ -299,7 +307,8 @@ Task<json::value> ServerSession::handle_stateless(const Message& m,
     std::lock_guard lock(mu_);
     in_flight_[key] = req;
   }
-  json::value reply = co_await stateless::handle(server_, m, related, req->stop.get_token());
+  json::value reply =
+      co_await stateless::handle(server_, m, related, req->stop.get_token(), std::nullopt, auth);
   {
     std::lock_guard lock(mu_);
     in_flight_.erase(key);

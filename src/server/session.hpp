@@ -41,7 +41,9 @@ class ServerSession final : public ChangeListener,
   // related to it (progress, logs, requests to the client) go to `related`; unrelated ones to
   // the standalone sink. Returns what to answer: a response object, an array of responses for a
   // batch, or null when nothing is to be answered (notifications, responses, cancelled requests).
-  Task<json::value> handle(json::value payload, std::shared_ptr<MessageSink> related);
+  // `auth`: who sent it, when the transport checked a token (handlers see it in Context::auth).
+  Task<json::value> handle(json::value payload, std::shared_ptr<MessageSink> related,
+                           std::shared_ptr<const AuthInfo> auth = nullptr);
 
   // The stream for messages not related to a request (list_changed, resource updates). May be
   // null (messages are then dropped).
@@ -81,9 +83,10 @@ class ServerSession final : public ChangeListener,
   ServerSession(std::shared_ptr<Server::Impl> server, std::string id);
 
   Task<json::value> handle_one(json::value msg, const std::shared_ptr<MessageSink>& related,
-                               bool in_batch);
+                               bool in_batch, const std::shared_ptr<const AuthInfo>& auth);
   Task<json::value> handle_stateless(const jsonrpc::Message& m,
-                                     const std::shared_ptr<MessageSink>& related);
+                                     const std::shared_ptr<MessageSink>& related,
+                                     const std::shared_ptr<const AuthInfo>& auth);
   Task<json::value> dispatch(const jsonrpc::Message& m, std::shared_ptr<InFlight> req,
                              const std::shared_ptr<MessageSink>& related);
   void touch();

@@ -167,8 +167,11 @@ std::string hex(const unsigned char* p, std::size_t n) {
 
 // What identifies the request a state belongs to: its method and parameters, without the
 // metadata and the round-trip fields.
-std::string request_digest(std::string_view method, const json::object& params) {
+std::string request_digest(std::string_view method, const json::object& params,
+                           std::string_view subject) {
   std::string text(method);
+  text += '\n';
+  text += subject;
   text += '\n';
   json::object salient;
   for (const auto& [k, v] : params) {
@@ -364,6 +367,7 @@ class StatelessContext final : public detail::ContextBackend {
   bool log_enabled(LogLevel level) const override {
     return meta_.log_level && level >= *meta_.log_level;
   }
+  const AuthInfo* auth() const override { return meta_.auth.get(); }
 
   Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) override {
     for (auto& r : requests) {
@@ -508,7 +512,8 @@ Task<json::object> run_round(std::shared_ptr<Server::Impl> server_ptr, const Mes
                              const json::object& params, const RequestMeta& meta,
                              std::shared_ptr<MessageSink> related, std::stop_token stop) {
   const Server::Impl& server = *server_ptr;
-  std::string digest = request_digest(m.method, params);
+  // The sealed state is bound to the request and to who sent it: another user cannot continue it.
+  std::string digest = request_digest(m.method, params, meta.auth ? meta.auth->subject : "");
   Answers answers = answers_of(server, params, digest);
   json::object request_meta;
   if (const json::value* rm = find(params, "_meta"); rm && rm->is_object()) {
@@ -789,10 +794,11 @@ Task<json::value> dispatch(std::shared_ptr<Server::Impl> server, const Message& 
 
 Task<json::value> handle(std::shared_ptr<Server::Impl> server, Message m,
                          std::shared_ptr<MessageSink> related, std::stop_token stop,
-                         std::optional<RequestMeta> given) {
+                         std::optional<RequestMeta> given, std::shared_ptr<const AuthInfo> auth) {
   json::value reply;
   try {
     if (!given) given = read_meta(m.params);
+    given->auth = std::move(auth);
     json::value result = co_await dispatch(server, m, *given, std::move(related), stop);
     if (result.is_object()) {
       json::object& r = result.get_object();

@@ -41,6 +41,8 @@ struct RequestMeta {
   json::object capabilities;
   json::object client_info;
   std::optional<LogLevel> log_level;  // none: no notifications/message for this request
+  // Who sent it, when the transport checked a token (not part of _meta; set by handle()).
+  std::shared_ptr<const AuthInfo> auth;
 };
 // Reads and validates params._meta. Throws RpcError: -32602 when a required field is missing or
 // malformed, -32022 (with the supported versions) when the version is not one this server speaks.
@@ -52,10 +54,11 @@ jsonrpc::Error unsupported_version(std::string_view requested);
 // Messages related to it (progress, logs; the notifications of subscriptions/listen) go to
 // `related`. `stop` cancels it: a cancelled request's answer is null. subscriptions/listen
 // lasts until `stop` or until the server goes away. `meta`: the request's metadata when the
-// caller has read it already (else it is read here).
+// caller has read it already (else it is read here). `auth`: who sent it (null: anonymous).
 Task<json::value> handle(std::shared_ptr<Server::Impl> server, jsonrpc::Message request,
                          std::shared_ptr<MessageSink> related, std::stop_token stop,
-                         std::optional<RequestMeta> meta = std::nullopt);
+                         std::optional<RequestMeta> meta = std::nullopt,
+                         std::shared_ptr<const AuthInfo> auth = nullptr);
 
 // Methods that exist only in the stateful revisions (answered -32601 to stateless clients).
 bool is_stateful_only_method(std::string_view method);

@@ -48,6 +48,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   Task<void> run() {
     auto self = this->shared_from_this();
+    error_code peer_ec;
+    auto remote = tcp().socket().remote_endpoint(peer_ec);
+    if (!peer_ec) peer_ = remote.address().to_string();
     bool graceful = false;
     try {
       graceful = co_await serve();
@@ -113,7 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   Task<Reply> answer(HttpRequest& request) {
     try {
-      co_return co_await handle_http_request(state_, request, *waiter_);
+      co_return co_await handle_http_request(state_, request, *waiter_, peer_);
     } catch (const std::exception& e) {
       co_return reply_with(error_response(http::status::internal_server_error,
                                           jsonrpc::kInternalError,
@@ -277,6 +280,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::shared_ptr<StreamWaiter> waiter_;
   std::array<char, 512> watch_buffer_;
   bool peer_gone_ = false;
+  std::string peer_;  // the client's IP address
 };
 
 }  // namespace

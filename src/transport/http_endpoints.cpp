@@ -102,24 +102,85 @@ std::shared_ptr<HttpSession> create_session(HttpServerState& state, bool legacy)
   return state.sessions.create(legacy);
 }
 
+// ---- authorization and extra routes ---------------------------------------------------------
+
+Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
+                                 const json::value* message) {
+  if (!state.options.authorizer) co_return HttpAuthDecision{};
+  std::string_view authorization = header_value(request, "Authorization");
+  co_return co_await state.options.authorizer->authorize(authorization, message);
+}
+
+HttpResponse to_response(const HttpReply& reply) {
+  HttpResponse r{static_cast<http::status>(reply.status), 11};
+  for (const auto& [name, value] : reply.headers) r.set(name, value);
+  r.body() = reply.body;
+  return r;
+}
+
+bool same_owner(const HttpSession& session, const std::shared_ptr<const AuthInfo>& auth) {
+  if (session.owner().empty()) return true;
+  return auth && auth->subject == session.owner();
+}
+
+std::string_view HttpRequestInfo::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+namespace {
+
+HttpRequestInfo request_info(const HttpServerState& state, const HttpRequest& request,
+                             std::string_view peer_address) {
+  HttpRequestInfo info;
+  info.method = std::string(request.method_string());
+  info.target = std::string(request.target());
+  auto q = info.target.find('?');
+  info.path = info.target.substr(0, q);
+  if (q != std::string::npos) info.query = info.target.substr(q + 1);
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    info.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  info.body = request.body();
+  const bool tls = !state.options.tls_certificate_file.empty();
+  info.origin = (tls ? "https://" : "http://") + std::string(header_value(request, "Host"));
+  info.peer_address = std::string(peer_address);
+  return info;
+}
+
+}  // namespace
+
 // ---- routing ----------------------------------------------------------------------------------
 
-Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request,
-                                StreamWaiter& waiter) {
+Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                                std::string_view peer_address) {
   std::string_view host = header_value(request, "Host");
   if (std::string why = state.origins.check_host(host); !why.empty()) {
     co_return reply_with(
         error_response(host.empty() ? http::status::bad_request : http::status::forbidden,
                        jsonrpc::kInvalidRequest, std::move(why)));
   }
+  std::string_view target(request.target().data(), request.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  const HttpOptions& o = state.options;
+  const bool mcp_path = path == o.endpoint || (!o.sse_endpoint.empty() && path == o.sse_endpoint) ||
+                        (!o.messages_endpoint.empty() && path == o.messages_endpoint);
+  if (!mcp_path && !o.routes.empty()) {
+    HttpRequestInfo info = request_info(state, request, peer_address);
+    for (const auto& route : o.routes) {
+      std::optional<HttpReply> reply = co_await route(info);
+      if (reply) co_return reply_with(to_response(*reply));
+    }
+  }
   if (std::string why = state.origins.check_origin(header_value(request, "Origin"), host);
       !why.empty()) {
     co_return reply_with(
         error_response(http::status::forbidden, jsonrpc::kInvalidRequest, std::move(why)));
   }
-  std::string_view target(request.target().data(), request.target().size());
-  std::string_view path = target.substr(0, target.find('?'));
-  const HttpOptions& o = state.options;
   if (path == o.endpoint) co_return co_await handle_mcp_endpoint(state, request, waiter);
   if (!o.sse_endpoint.empty() && path == o.sse_endpoint) {
     if (request.method() != http::verb::get) co_return reply_with(method_not_allowed(path, "GET"));
@@ -138,12 +199,16 @@ Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request,
 
 // ---- legacy HTTP+SSE (2024-11-05) -------------------------------------------------------------
 
-Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest&, StreamWaiter& waiter) {
+Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request,
+                                 StreamWaiter& waiter) {
+  HttpAuthDecision decision = co_await authorize(state, request, nullptr);
+  if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
   auto session = create_session(state, true);
   if (!session) {
     co_return reply_with(error_response(http::status::service_unavailable, -32000,
                                         "Service Unavailable: too many sessions; try later"));
   }
+  if (decision.auth) session->set_owner(decision.auth->subject);
   auto attachment = session->standalone()->attach(waiter.waker(), nullptr, false);
   Reply r;
   r.response = sse_head();
@@ -192,6 +257,13 @@ Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request) 
     co_return reply_with(
         json_response(http::status::bad_request, jsonrpc::make_error(nullptr, *err)));
   }
+  HttpAuthDecision decision = co_await authorize(state, request, &std::get<json::value>(parsed));
+  if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
+  if (!same_owner(*session, decision.auth)) {
+    co_return reply_with(error_response(http::status::not_found, kSessionNotFound,
+                                        "Session not found: it ended or never existed; open " +
+                                            state.options.sse_endpoint + " again"));
+  }
   session->touch();
   // Answered on the /sse stream; this POST only says the message was taken. (Locals, not
   // temporaries, next to co_await: GCC 12 mishandles temporaries in such full-expressions.)
@@ -206,7 +278,8 @@ Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request) 
   };
   auto executor = co_await asio::this_coro::executor;
   asio::co_spawn(executor,
-                 session->protocol()->handle(std::move(std::get<json::value>(parsed)), stream),
+                 session->protocol()->handle(std::move(std::get<json::value>(parsed)), stream,
+                                             std::move(decision.auth)),
                  std::move(on_reply));
   co_return reply_with(empty_response(http::status::accepted));
 }

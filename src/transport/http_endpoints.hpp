@@ -63,9 +63,19 @@ struct Reply {
   std::shared_ptr<void> lease;  // released when the response is over
 };
 
+// Asks HttpOptions::authorizer about a request to an MCP endpoint (allows all without one).
+// `message`: the parsed payload of a POST, else null.
+Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
+                                 const json::value* message);
+// An HttpReply (from a route or an authorizer) as a Beast response.
+HttpResponse to_response(const HttpReply& reply);
+// True when `session` may serve a request from `auth` (the creator's subject, if it had one).
+bool same_owner(const HttpSession& session, const std::shared_ptr<const AuthInfo>& auth);
+
 // Routes and answers one request (Host/Origin checks, then the endpoint). Runs on the
 // connection's strand; the request stays valid until the returned task completes.
-Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter);
+Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                                std::string_view peer_address = {});
 
 // The endpoints (http_endpoints.cpp routes to them).
 Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter);
@@ -77,7 +87,7 @@ bool is_stateless_post(const HttpRequest& request, const json::value& payload);
 // A GET or DELETE from a client of the stateless revision (answered 405).
 bool is_stateless_request(const HttpRequest& request);
 Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, json::value payload,
-                                  StreamWaiter& waiter);
+                                  StreamWaiter& waiter, std::shared_ptr<const AuthInfo> auth);
 
 // Building blocks of responses.
 HttpResponse make_response(http::status status, std::string body, std::string_view content_type);

@@ -33,6 +33,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession& operator=(const HttpSession&) = delete;
 
   const std::string& id() const { return id_; }
+  // The subject of the token that created the session ("" when anonymous): later requests must
+  // come from the same subject (a session id alone is never a credential). Set once, at creation.
+  const std::string& owner() const { return owner_; }
+  void set_owner(std::string subject) { owner_ = std::move(subject); }
   // Sessions of the 2024-11-05 HTTP+SSE transport live on /sse and /messages only.
   bool legacy() const { return legacy_; }
   const std::shared_ptr<ServerSession>& protocol() const { return protocol_; }
@@ -66,6 +70,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   const std::string id_;
+  std::string owner_;
   const std::string stream_prefix_;  // "<serial>." — stream ids carry no secret
   const bool legacy_;
   const std::shared_ptr<EventStore> store_;

@@ -199,7 +199,7 @@ bool is_stateless_request(const HttpRequest& request) {
 }
 
 Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, json::value payload,
-                                  StreamWaiter& waiter) {
+                                  StreamWaiter& waiter, std::shared_ptr<const AuthInfo> auth) {
   if (payload.is_array()) {
     co_return reply_with(error_response(
         http::status::bad_request, jsonrpc::kInvalidRequest,
@@ -257,10 +257,10 @@ Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, 
     stream->finish(std::move(reply));
   };
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(
-      executor,
-      stateless::handle(state.server.impl(), m, stream, stop.get_token(), std::move(read)),
-      std::move(on_reply));
+  asio::co_spawn(executor,
+                 stateless::handle(state.server.impl(), m, stream, stop.get_token(),
+                                   std::move(read), std::move(auth)),
+                 std::move(on_reply));
   for (;;) {
     SseStream::Outcome outcome = stream->outcome();
     if (outcome.sse) {

@@ -70,7 +70,8 @@ struct SessionLookup {
   HttpResponse refusal;
 };
 
-SessionLookup find_session(HttpServerState& state, const HttpRequest& request) {
+SessionLookup find_session(HttpServerState& state, const HttpRequest& request,
+                           const std::shared_ptr<const AuthInfo>& auth) {
   SessionLookup r;
   std::string_view id = header_value(request, "Mcp-Session-Id");
   if (id.empty()) {
@@ -78,7 +79,8 @@ SessionLookup find_session(HttpServerState& state, const HttpRequest& request) {
     return r;
   }
   auto session = state.sessions.find(id);
-  if (!session || session->legacy() || session->closed()) {
+  // Another user's session is answered like a missing one: it is not theirs to probe.
+  if (!session || session->legacy() || session->closed() || !same_owner(*session, auth)) {
     r.refusal = session_not_found();
     return r;
   }
@@ -116,8 +118,12 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
         json_response(http::status::bad_request, jsonrpc::make_error(nullptr, *err)));
   }
   json::value payload = std::move(std::get<json::value>(parsed));
+  HttpAuthDecision decision = co_await authorize(state, request, &payload);
+  if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
+  std::shared_ptr<const AuthInfo> auth = std::move(decision.auth);
   if (is_stateless_post(request, payload)) {
-    co_return co_await handle_stateless_post(state, request, std::move(payload), waiter);
+    co_return co_await handle_stateless_post(state, request, std::move(payload), waiter,
+                                             std::move(auth));
   }
 
   // The session: a new one for an initialize without Mcp-Session-Id, else the one named.
@@ -131,8 +137,9 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
                                           "Service Unavailable: too many sessions; try later"));
     }
     created = true;
+    if (auth) session->set_owner(auth->subject);
   } else {
-    SessionLookup found = find_session(state, request);
+    SessionLookup found = find_session(state, request, auth);
     if (!found.session) co_return reply_with(std::move(found.refusal));
     session = std::move(found.session);
   }
@@ -142,7 +149,7 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
   if (!has_request(payload)) {
     auto lease = session->hold();
     std::shared_ptr<MessageSink> no_stream;
-    json::value reply = co_await session->protocol()->handle(std::move(payload), no_stream);
+    json::value reply = co_await session->protocol()->handle(std::move(payload), no_stream, auth);
     if (reply.is_null()) co_return reply_with(empty_response(http::status::accepted));
     co_return reply_with(json_response(http::status::bad_request, reply));
   }
@@ -160,7 +167,7 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
     stream->finish(std::move(reply));
   };
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, session->protocol()->handle(std::move(payload), stream),
+  asio::co_spawn(executor, session->protocol()->handle(std::move(payload), stream, auth),
                  std::move(on_reply));
   lease.reset();
 
@@ -195,14 +202,15 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
   }
 }
 
-Task<Reply> handle_get(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter) {
+Task<Reply> handle_get(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                       std::shared_ptr<const AuthInfo> auth) {
   if (!accepts_media_type(header_value(request, "Accept"), "text/event-stream")) {
     co_return reply_with(
         error_response(http::status::not_acceptable, jsonrpc::kInvalidRequest,
                        "Not Acceptable: GET opens an SSE stream; the Accept header must list "
                        "text/event-stream"));
   }
-  SessionLookup found = find_session(state, request);
+  SessionLookup found = find_session(state, request, auth);
   if (!found.session) co_return reply_with(std::move(found.refusal));
   auto& session = found.session;
 
@@ -250,8 +258,9 @@ Task<Reply> handle_get(HttpServerState& state, HttpRequest& request, StreamWaite
   co_return stream_reply(session->standalone(), a);
 }
 
-Task<Reply> handle_delete(HttpServerState& state, HttpRequest& request) {
-  SessionLookup found = find_session(state, request);
+Task<Reply> handle_delete(HttpServerState& state, HttpRequest& request,
+                          std::shared_ptr<const AuthInfo> auth) {
+  SessionLookup found = find_session(state, request, auth);
   if (!found.session) co_return reply_with(std::move(found.refusal));
   end_session(state, found.session);
   co_return reply_with(empty_response(http::status::ok));
@@ -269,13 +278,19 @@ Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request,
     r.set(http::field::allow, "POST");
     co_return reply_with(std::move(r));
   }
+  std::shared_ptr<const AuthInfo> auth;
+  if (request.method() == http::verb::get || request.method() == http::verb::delete_) {
+    HttpAuthDecision decision = co_await authorize(state, request, nullptr);
+    if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
+    auth = std::move(decision.auth);
+  }
   switch (request.method()) {
     case http::verb::post:
       co_return co_await handle_post(state, request, waiter);
     case http::verb::get:
-      co_return co_await handle_get(state, request, waiter);
+      co_return co_await handle_get(state, request, waiter, std::move(auth));
     case http::verb::delete_:
-      co_return co_await handle_delete(state, request);
+      co_return co_await handle_delete(state, request, std::move(auth));
     default: {
       HttpResponse r = error_response(
           http::status::method_not_allowed, jsonrpc::kInvalidRequest,

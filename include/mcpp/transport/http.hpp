@@ -21,10 +21,10 @@ namespace mcpp {
 // A request to a path that is not an MCP endpoint, as an HttpRoute sees it (OAuth metadata, an
 // authorization server's pages).
 struct HttpRequestInfo {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as received: path and query
-  std::string path;    // percent-encoded, without the query
-  std::string query;   // without the '?'
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as received: path and query
+  std::string path;                                          // percent-encoded, without the query
+  std::string query;                                         // without the '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercase, in order
   std::string body;
   // The origin the client addressed: "http(s)://" + Host header (scheme from the listener).
@@ -43,9 +43,28 @@ struct HttpReply {
 };
 
 // Serves paths beside the MCP endpoints; std::nullopt means "not mine" (the next route, then
-// 404). Routes run after the Host/Origin checks (Origin only for non-GET requests, so that
-// browsers can follow links to them) on the connection's strand; they may co_await.
+// 404). Routes run after the Host check, on the connection's strand, and may co_await. The
+// Origin header is theirs to judge (an authorization server's token endpoint is called from
+// other origins; its HTML forms carry their own CSRF protection).
 using HttpRoute = std::function<Task<std::optional<HttpReply>>(const HttpRequestInfo&)>;
+
+// What an HttpAuthorizer decided about one request to the MCP endpoints.
+struct HttpAuthDecision {
+  std::optional<HttpReply> refusal;      // set: answer this (401, 403) and do nothing else
+  std::shared_ptr<const AuthInfo> auth;  // who sent it (null: anonymous, where allowed)
+};
+
+// Checks the credentials of every request to the MCP endpoints (an OAuth resource server, see
+// mcpp/auth/resource_server.hpp). Called on the connection's strand; may co_await (a JWKS
+// fetch, token introspection); must not throw.
+class HttpAuthorizer {
+ public:
+  virtual ~HttpAuthorizer() = default;
+  // `authorization`: the Authorization header ("" when absent). `message`: the parsed JSON-RPC
+  // payload of a POST (a message or a batch), null for GET and DELETE.
+  virtual Task<HttpAuthDecision> authorize(std::string_view authorization,
+                                           const json::value* message) = 0;
+};
 
 struct HttpOptions {
   std::string host = "127.0.0.1";               // loopback unless told otherwise
@@ -84,6 +103,8 @@ struct HttpOptions {
 
   // Extra paths (tried in order for any path that is not an MCP endpoint).
   std::vector<HttpRoute> routes;
+  // Checks every request to the MCP endpoints (Streamable HTTP, legacy SSE); none: open.
+  std::shared_ptr<HttpAuthorizer> authorizer;
 
   // TLS: both set means HTTPS.
   std::string tls_certificate_file;
