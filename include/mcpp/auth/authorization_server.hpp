@@ -1,0 +1,114 @@
+// An embedded OAuth 2.1 authorization server for MCP servers: metadata (RFC 8414, OIDC
+// discovery), client registration (RFC 7591, client ID metadata documents, pre-registration),
+// authorization code + PKCE with a login and consent page, signed JWT access tokens (RFC 9068),
+// rotating refresh tokens and revocation (RFC 7009), all kept in one SQLite file.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mcpp/json.hpp"
+#include "mcpp/transport/http.hpp"
+
+namespace mcpp::auth {
+
+class Jwk;
+
+struct AuthorizationServerOptions {
+  // The issuer identifier: "https://host[:port][/path]", no query, fragment or trailing slash.
+  // Every endpoint lives under it; the metadata documents at the RFC 8414 well-known paths.
+  std::string issuer;
+  // The SQLite file that keeps clients, codes, refresh tokens, signing keys and sessions.
+  std::string database_path = "mcpp-auth.sqlite";
+  // Canonical URIs of the protected resources tokens may be issued for (RFC 8707). A request
+  // without `resource` gets the first; one naming another resource gets invalid_target.
+  std::vector<std::string> resources;
+  // Scopes clients may request; a request without `scope` is granted all of them.
+  std::vector<std::string> scopes_supported = {"mcp"};
+  // Users and their password hashes (see docs/authorization.md, `mcpp hash-password`). Empty:
+  // no passwords; a one-time admin link (admin_link()) signs one browser in as "admin".
+  std::string users_file;
+
+  std::chrono::seconds access_token_ttl{600};
+  std::chrono::seconds refresh_token_ttl{std::chrono::hours(24 * 30)};
+  std::chrono::seconds code_ttl{60};
+  std::chrono::seconds session_ttl{std::chrono::hours(12)};    // the login cookie
+  std::chrono::seconds request_ttl{std::chrono::minutes(15)};  // to finish the login page
+  std::chrono::seconds key_rotation{std::chrono::hours(24)};   // a new signing key this often
+  std::string signing_alg = "ES256";                           // or "RS256", "EdDSA"
+
+  bool dynamic_registration = true;          // POST /register (RFC 7591)
+  bool client_id_metadata_documents = true;  // https:// client_ids fetched and validated
+  // Tests and development only: client ID metadata documents may be fetched over http: and from
+  // loopback addresses (otherwise only https:// to public addresses).
+  bool allow_insecure_metadata_fetch = false;
+  std::chrono::milliseconds metadata_fetch_timeout{5'000};
+  std::size_t max_metadata_bytes = 64 * 1024;
+  std::size_t max_clients = 10'000;  // dynamically registered clients kept at most
+
+  // The current time (tests move it forward). Defaults to the system clock.
+  std::function<std::chrono::system_clock::time_point()> clock;
+};
+
+// A client registered ahead of time (for hosts that do not register themselves, and tests).
+struct ClientRegistration {
+  std::string client_id;
+  std::string client_secret;  // empty: a public client (token_endpoint_auth_method "none")
+  std::string client_name;
+  std::vector<std::string> redirect_uris;
+  std::string application_type = "native";  // "native" or "web": which redirect URIs are valid
+  std::vector<std::string> grant_types = {"authorization_code", "refresh_token"};
+};
+
+class AuthorizationServer {
+ public:
+  // Opens (or creates) the database and loads the users file. Throws std::runtime_error with a
+  // clear message on a bad option, an unreadable users file or database.
+  explicit AuthorizationServer(AuthorizationServerOptions options);
+  ~AuthorizationServer();
+  AuthorizationServer(const AuthorizationServer&) = delete;
+  AuthorizationServer& operator=(const AuthorizationServer&) = delete;
+
+  // Serves every path of the authorization server (put it in HttpOptions::routes). The route
+  // refers to this object: keep it alive while the HTTP server runs. Thread-safe.
+  HttpRoute route();
+
+  const std::string& issuer() const;
+  const std::vector<std::string>& resources() const;
+  const std::vector<std::string>& scopes_supported() const;
+  // The RFC 8414 metadata document.
+  json::object metadata() const;
+
+  // The public keys access tokens are signed with (the current key and those retired less than
+  // an access token lifetime ago), as a JWK Set and as keys. Thread-safe.
+  json::object jwks() const;
+  std::vector<Jwk> verification_keys() const;
+
+  // Checks an access token this server issued for `resource`: signature (published keys),
+  // typ "at+jwt", iss, aud, exp (no leeway: same clock), iat (at most 60 s ahead) and
+  // revocation. Returns its claims; throws
+  // JwtError (mcpp/auth/jwt.hpp in src/) saying what is wrong.
+  json::object verify_access_token(std::string_view token, std::string_view resource) const;
+  // True when the access token with this jti was revoked (RFC 7009, or refresh token reuse).
+  bool access_token_revoked(std::string_view jti) const;
+
+  // Without a users file: the one-time sign-in URL (until it has been used), else nullopt.
+  std::optional<std::string> admin_link() const;
+
+  // Registers (or replaces) a client. Throws std::invalid_argument on invalid metadata (e.g. a
+  // redirect URI its application type may not use).
+  void register_client(const ClientRegistration& client);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mcpp::auth

@@ -1,0 +1,148 @@
+// The authorization server's SQLite store: clients, pending authorization requests, codes,
+// refresh token families, issued access tokens (for revocation), signing keys and login
+// sessions. Codes, refresh tokens and sessions are stored only as hashes. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mcpp/json.hpp"
+
+struct sqlite3;
+
+namespace mcpp::auth::authz {
+
+struct ClientRecord {
+  std::string client_id;
+  std::string secret_hash;       // SHA-256 hex of the secret; "" for a public client
+  std::string auth_method;       // none, client_secret_post or client_secret_basic
+  std::string application_type;  // web, native, or "" (a client ID metadata document)
+  std::string client_name;
+  std::vector<std::string> redirect_uris;
+  std::vector<std::string> grant_types;
+  std::string scope;      // scopes it registered for; "" means any supported scope
+  json::object metadata;  // the registered metadata, echoed by /register
+  std::string source;     // "dcr", "static" or "document"
+  std::int64_t issued_at = 0;
+  std::int64_t fetched_until = 0;  // documents: cached until then (unix seconds)
+};
+
+// An authorization request waiting for the user on the login and consent page.
+struct PendingRequest {
+  std::string id;
+  std::string browser;  // hash of the browser cookie it was started with
+  std::string csrf;
+  std::string client_id;
+  std::string redirect_uri;
+  bool redirect_uri_given = true;  // the token request must then repeat it
+  std::string state;
+  std::string scope;
+  std::string resource;
+  std::string code_challenge;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
+// What a code or a refresh token stands for.
+struct Grant {
+  std::string client_id;
+  std::string subject;
+  std::string scope;
+  std::string resource;
+  std::string family;  // every token descending from one authorization
+};
+
+struct CodeRecord {
+  Grant grant;
+  std::string redirect_uri;
+  bool redirect_uri_given = true;
+  std::string code_challenge;
+  std::int64_t expires_at = 0;
+};
+
+enum class Redemption { kOk, kUnknown, kExpired, kReused, kRevoked };
+
+struct KeyRecord {
+  std::string kid;
+  std::string private_jwk;  // JSON text
+  std::int64_t created_at = 0;
+  std::int64_t retired_at = 0;  // 0 while it is the signing key
+};
+
+// A revoked access token still within its lifetime.
+struct RevokedToken {
+  std::string jti;
+  std::int64_t expires_at = 0;
+};
+
+class AuthStore {
+ public:
+  // Opens or creates the database (mode 0600). Throws std::runtime_error.
+  explicit AuthStore(const std::string& path);
+  ~AuthStore();
+  AuthStore(const AuthStore&) = delete;
+  AuthStore& operator=(const AuthStore&) = delete;
+
+  void put_client(const ClientRecord& client);
+  std::optional<ClientRecord> client(std::string_view client_id);
+  std::int64_t count_clients(std::string_view source);
+
+  void put_request(const PendingRequest& request);
+  std::optional<PendingRequest> request(std::string_view id, std::int64_t now);
+  void delete_request(std::string_view id);
+  // The newest pending request started in `browser`.
+  std::optional<std::string> latest_request(std::string_view browser, std::int64_t now);
+
+  void put_code(std::string_view code_hash, const CodeRecord& code);
+  // Marks the code used and returns it (kOk). A code used before gets kReused and the tokens
+  // issued from it are revoked (returned in `revoked`).
+  Redemption redeem_code(std::string_view code_hash, std::int64_t now, CodeRecord& out,
+                         std::vector<RevokedToken>& revoked);
+
+  void put_refresh_token(std::string_view token_hash, const Grant& grant, std::int64_t now,
+                         std::int64_t expires_at);
+  // Marks the token used and returns its grant (kOk). A token used before gets kReused and its
+  // whole family is revoked (the access tokens in `revoked`).
+  Redemption rotate_refresh_token(std::string_view token_hash, std::int64_t now, Grant& out,
+                                  std::vector<RevokedToken>& revoked);
+  // The grant of a refresh token (used or not), for revocation.
+  std::optional<Grant> refresh_token_grant(std::string_view token_hash);
+  // Revokes every refresh and access token of a family; returns the live access tokens.
+  std::vector<RevokedToken> revoke_family(std::string_view family, std::int64_t now);
+
+  void put_access_token(std::string_view jti, std::string_view family, std::string_view client_id,
+                        std::int64_t expires_at);
+  // The family of an access token ("" when unknown).
+  std::string access_token_family(std::string_view jti);
+  void revoke_access_token(std::string_view jti, std::int64_t expires_at);
+  std::vector<RevokedToken> revoked_access_tokens(std::int64_t now);
+
+  std::vector<KeyRecord> keys();
+  void put_key(const KeyRecord& key);
+  void retire_keys_except(std::string_view kid, std::int64_t now);
+  void delete_keys_retired_before(std::int64_t when);
+
+  void put_session(std::string_view session_hash, std::string_view subject,
+                   std::int64_t expires_at);
+  std::optional<std::string> session(std::string_view session_hash, std::int64_t now);
+
+  // Deletes what has expired.
+  void purge(std::int64_t now);
+
+ private:
+  class Statement;
+  void exec(const char* sql);
+  Statement prepare(const char* sql);
+  std::vector<RevokedToken> revoke_family_locked(std::string_view family, std::int64_t now);
+
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace mcpp::auth::authz

@@ -1,0 +1,120 @@
+// The authorization server's state and endpoints, shared by its source files:
+// authorization_server.cpp (setup, keys, metadata, routing), authorize_endpoint.cpp (the
+// authorization endpoint and its login page), token_endpoint.cpp (token and revocation) and
+// client_registration.cpp (RFC 7591, client ID metadata documents).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/auth_pages.hpp"
+#include "auth/auth_store.hpp"
+#include "auth/authz_http.hpp"
+#include "auth/jwt.hpp"
+#include "auth/password_hash.hpp"
+#include "mcpp/auth/authorization_server.hpp"
+
+namespace mcpp::auth {
+
+// Cookie names of the login pages.
+inline constexpr std::string_view kSessionCookie = "mcpp_session";
+inline constexpr std::string_view kBrowserCookie = "mcpp_browser";
+
+// A client lookup that failed, with what to tell the user.
+struct ClientProblem {
+  std::string message;
+};
+
+struct AuthorizationServer::Impl {
+  explicit Impl(AuthorizationServerOptions options);
+
+  AuthorizationServerOptions o;
+  std::string issuer_path;  // "" or "/tenant": every endpoint's prefix
+  std::string issuer_origin;
+  bool secure_cookies = false;
+  authz::AuthStore store;
+  std::unique_ptr<UsersFile> users;
+
+  // ---- time
+  std::int64_t now() const;
+
+  // ---- routing (authorization_server.cpp)
+  Task<std::optional<HttpReply>> handle(const HttpRequestInfo& request);
+  json::object metadata(bool openid) const;
+  std::string endpoint(std::string_view name) const { return o.issuer + std::string(name); }
+  void maybe_purge();
+  std::atomic<std::int64_t> last_purge{0};
+
+  // ---- signing keys (authorization_server.cpp)
+  struct Keys {
+    std::optional<Jwk> signing;
+    std::vector<Jwk> published;
+    std::int64_t next_check = 0;
+    std::map<std::string, Jwk, std::less<>> parsed;  // by kid
+  };
+  std::mutex keys_mutex;
+  Keys keys;
+  // Rotates when due; returns the signing key (and the published keys in `published`).
+  Jwk signing_key(std::vector<Jwk>* published = nullptr);
+
+  // ---- revoked access tokens, in memory for the resource server's per-request check
+  std::mutex revoked_mutex;
+  std::unordered_map<std::string, std::int64_t> revoked;
+  void note_revoked(const std::vector<authz::RevokedToken>& tokens);
+
+  // ---- the authorization endpoint and login page (authorize_endpoint.cpp)
+  Task<HttpReply> authorize(const HttpRequestInfo& request);
+  HttpReply resume(const HttpRequestInfo& request);
+  HttpReply decide(const HttpRequestInfo& request);
+  HttpReply admin_login(const HttpRequestInfo& request, std::string_view secret);
+  HttpReply consent_page(const authz::PendingRequest& pending, const authz::ClientRecord& client,
+                         std::optional<std::string> subject, std::string error,
+                         std::vector<std::pair<std::string, std::string>> extra_headers = {});
+  std::optional<std::string> session_subject(const HttpRequestInfo& request);
+  std::string cookie_header(std::string_view name, std::string_view value,
+                            std::int64_t max_age) const;
+  // Login throttling: failures per user name and per peer address.
+  std::mutex throttle_mutex;
+  std::unordered_map<std::string, std::vector<std::int64_t>> failures;
+  bool throttled(const std::string& key);
+  void note_failure(const std::string& key);
+  // The one-time admin link (no users file).
+  std::mutex admin_mutex;
+  std::string admin_secret;  // "" once used
+  std::string admin_link;
+
+  // ---- token and revocation endpoints (token_endpoint.cpp)
+  HttpReply token(const HttpRequestInfo& request);
+  HttpReply revoke(const HttpRequestInfo& request);
+  // Client authentication (none, client_secret_post, client_secret_basic): the client, or the
+  // error reply in `error`.
+  std::optional<authz::ClientRecord> authenticate_client(const HttpRequestInfo& request,
+                                                         const authz::Params& params,
+                                                         HttpReply& error);
+  HttpReply issue_tokens(const authz::Grant& grant, const authz::ClientRecord& client,
+                         const std::string& access_scope);
+
+  // ---- clients (client_registration.cpp)
+  HttpReply register_dynamic(const HttpRequestInfo& request);
+  // A registered client, or the client ID metadata document at `client_id` (fetched or from
+  // the cache). std::nullopt with `problem` set when there is none.
+  Task<std::optional<authz::ClientRecord>> resolve_client(std::string client_id,
+                                                          ClientProblem& problem);
+  Task<std::optional<authz::ClientRecord>> fetch_client_document(const std::string& url,
+                                                                 ClientProblem& problem);
+  bool is_document_client_id(std::string_view client_id) const;
+
+  // ---- helpers
+  std::vector<std::string> split_scope(std::string_view scope) const;
+  // The configured resource `requested` names ("" asks for the default); nullopt if none.
+  std::optional<std::string> match_resource(std::string_view requested) const;
+};
+
+}  // namespace mcpp::auth

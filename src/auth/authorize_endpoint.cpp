@@ -1,0 +1,348 @@
+// The authorization endpoint (authorization code + PKCE S256, RFC 8707 resource, RFC 9207 iss)
+// and the login and consent page behind it, with CSRF protection, login throttling and the
+// one-time admin link.
+#include <algorithm>
+#include <cctype>
+
+#include "auth/authorization_server_impl.hpp"
+#include "auth/crypto.hpp"
+
+namespace mcpp::auth {
+
+using authz::ClientRecord;
+using authz::html_reply;
+using authz::Params;
+using authz::PendingRequest;
+using authz::render_notice;
+
+namespace {
+
+constexpr std::int64_t kThrottleWindow = 900;
+constexpr std::size_t kThrottleLimit = 10;
+constexpr std::int64_t kBrowserCookieAge = 86'400;
+
+HttpReply notice(int status, const std::string& title, const std::string& message) {
+  return html_reply(status, render_notice(title, message));
+}
+
+// RFC 7636 §4.1: 43-128 characters of [A-Za-z0-9-._~].
+bool valid_pkce_value(std::string_view v) {
+  return v.size() >= 43 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+                  c == '~';
+         });
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string AuthorizationServer::Impl::cookie_header(std::string_view name, std::string_view value,
+                                                     std::int64_t max_age) const {
+  std::string c = std::string(name) + "=" + std::string(value) +
+                  "; Path=" + (issuer_path.empty() ? "/" : issuer_path) +
+                  "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Lax";
+  if (secure_cookies) c += "; Secure";
+  return c;
+}
+
+std::optional<std::string> AuthorizationServer::Impl::session_subject(const HttpRequestInfo& req) {
+  std::string token = authz::cookie(req, kSessionCookie);
+  if (token.empty() || token.size() > 200) return std::nullopt;
+  return store.session(sha256_hex(token), now());
+}
+
+bool AuthorizationServer::Impl::throttled(const std::string& key) {
+  std::lock_guard lock(throttle_mutex);
+  auto it = failures.find(key);
+  if (it == failures.end()) return false;
+  std::int64_t since = now() - kThrottleWindow;
+  std::erase_if(it->second, [since](std::int64_t t) { return t < since; });
+  return it->second.size() >= kThrottleLimit;
+}
+
+void AuthorizationServer::Impl::note_failure(const std::string& key) {
+  std::lock_guard lock(throttle_mutex);
+  std::int64_t t = now();
+  if (failures.size() > 10'000) {
+    std::erase_if(failures, [t](const auto& entry) {
+      return entry.second.empty() || entry.second.back() < t - kThrottleWindow;
+    });
+  }
+  auto& list = failures[key];
+  list.push_back(t);
+  if (list.size() > kThrottleLimit * 2) list.erase(list.begin());
+}
+
+HttpReply AuthorizationServer::Impl::consent_page(
+    const PendingRequest& pending, const ClientRecord& client, std::optional<std::string> subject,
+    std::string error, std::vector<std::pair<std::string, std::string>> extra_headers) {
+  authz::ConsentPage page;
+  page.action = issuer_path + "/authorize/decision";
+  page.request_id = pending.id;
+  page.csrf = pending.csrf;
+  page.client_name = client.client_name;
+  page.client_id = client.client_id;
+  page.redirect_uri = pending.redirect_uri;
+  page.resource = pending.resource;
+  page.scopes = split_scope(pending.scope);
+  page.signed_in_as = std::move(subject);
+  page.password_login = users != nullptr;
+  page.error = std::move(error);
+  HttpReply r = html_reply(200, authz::render_consent(page));
+  for (auto& h : extra_headers) r.headers.push_back(std::move(h));
+  return r;
+}
+
+Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req) {
+  auto params = Params::parse(req.query);
+  if (!params) {
+    co_return notice(400, "Bad authorization request", "The query string is malformed.");
+  }
+  const std::string& dup = params->duplicate();
+  if (dup == "client_id" || dup == "redirect_uri") {
+    co_return notice(400, "Bad authorization request", dup + " appears more than once.");
+  }
+  std::string client_id = params->get("client_id");
+  if (client_id.empty()) {
+    co_return notice(400, "Bad authorization request", "The request has no client_id.");
+  }
+  ClientProblem problem;
+  std::optional<ClientRecord> client = co_await resolve_client(client_id, problem);
+  if (!client) co_return notice(400, "Unknown application", problem.message);
+
+  // Until the redirect URI is known to be registered, errors are shown here, never redirected.
+  std::string redirect_uri;
+  bool redirect_given = params->has("redirect_uri");
+  if (redirect_given) {
+    redirect_uri = params->get("redirect_uri");
+    bool registered = std::any_of(
+        client->redirect_uris.begin(), client->redirect_uris.end(),
+        [&](const std::string& r) { return authz::redirect_uri_matches(r, redirect_uri); });
+    if (!registered) {
+      co_return notice(400, "Unregistered redirect URI",
+                       "The application asked to send the answer to " + redirect_uri +
+                           ", which is not one of its registered redirect URIs. Nothing was "
+                           "sent there.");
+    }
+  } else if (client->redirect_uris.size() == 1) {
+    redirect_uri = client->redirect_uris.front();
+  } else {
+    co_return notice(400, "Bad authorization request",
+                     "The request has no redirect_uri and the application registered several.");
+  }
+
+  std::string state = params->get("state");
+  auto fail = [&](std::string_view error, std::string_view description) {
+    std::vector<std::pair<std::string, std::string>> q{
+        {"error", std::string(error)}, {"error_description", std::string(description)}};
+    if (params->has("state")) q.emplace_back("state", state);
+    q.emplace_back("iss", o.issuer);  // RFC 9207
+    return authz::redirect_reply(authz::add_query(redirect_uri, q));
+  };
+  if (!dup.empty()) co_return fail("invalid_request", dup + " appears more than once");
+  if (state.size() > 2048) co_return fail("invalid_request", "state is too long");
+
+  std::string response_type = params->get("response_type");
+  if (response_type.empty()) co_return fail("invalid_request", "response_type is missing");
+  if (response_type != "code") {
+    co_return fail("unsupported_response_type", "only response_type=code is supported");
+  }
+  if (std::find(client->grant_types.begin(), client->grant_types.end(), "authorization_code") ==
+      client->grant_types.end()) {
+    co_return fail("unauthorized_client",
+                   "the client did not register the authorization_code grant");
+  }
+
+  std::string challenge = params->get("code_challenge");
+  std::string method = params->get("code_challenge_method");
+  if (challenge.empty()) {
+    co_return fail("invalid_request", "code_challenge is required (PKCE with S256)");
+  }
+  if (method != "S256") {
+    co_return fail("invalid_request", method.empty()
+                                          ? "code_challenge_method is required and must be S256"
+                                          : "code_challenge_method must be S256");
+  }
+  if (!valid_pkce_value(challenge)) {
+    co_return fail("invalid_request", "code_challenge must be 43-128 characters of base64url");
+  }
+
+  std::optional<std::string> resource = match_resource(params->get("resource"));
+  if (!resource) {
+    co_return fail("invalid_target", "this server issues tokens for " + o.resources.front() +
+                                         (o.resources.size() > 1 ? " (and others)" : "") +
+                                         ", not " + params->get("resource"));
+  }
+
+  std::vector<std::string> allowed =
+      client->scope.empty() ? o.scopes_supported : split_scope(client->scope);
+  std::vector<std::string> scopes = split_scope(params->get("scope"));
+  for (const auto& s : scopes) {
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
+      co_return fail("invalid_scope", "scope \"" + s + "\" is not available to this client");
+    }
+  }
+  if (scopes.empty()) scopes = allowed;
+  std::string scope;
+  for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
+
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string browser = authz::cookie(req, kBrowserCookie);
+  if (browser.size() < 20 || browser.size() > 100) {
+    browser = random_token(24);
+    headers.emplace_back("Set-Cookie", cookie_header(kBrowserCookie, browser, kBrowserCookieAge));
+  }
+  PendingRequest pending;
+  pending.id = random_token(24);
+  pending.browser = sha256_hex(browser);
+  pending.csrf = random_token(24);
+  pending.client_id = client->client_id;
+  pending.redirect_uri = redirect_uri;
+  pending.redirect_uri_given = redirect_given;
+  pending.state = state;
+  pending.scope = scope;
+  pending.resource = *resource;
+  pending.code_challenge = challenge;
+  pending.created_at = now();
+  pending.expires_at = pending.created_at + o.request_ttl.count();
+  store.put_request(pending);
+  co_return consent_page(pending, *client, session_subject(req), "", std::move(headers));
+}
+
+HttpReply AuthorizationServer::Impl::resume(const HttpRequestInfo& req) {
+  auto params = Params::parse(req.query);
+  std::optional<PendingRequest> pending;
+  if (params) pending = store.request(params->get("request_id"), now());
+  std::string browser = authz::cookie(req, kBrowserCookie);
+  if (!pending || browser.empty() || pending->browser != sha256_hex(browser)) {
+    return notice(400, "Sign-in expired",
+                  "This sign-in page has expired or was opened in another browser. Go back to the "
+                  "application and connect again.");
+  }
+  std::optional<ClientRecord> client = store.client(pending->client_id);
+  if (!client) return notice(400, "Unknown application", "The application is not registered.");
+  return consent_page(*pending, *client, session_subject(req), "");
+}
+
+HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
+  if (authz::media_type(req) != "application/x-www-form-urlencoded") {
+    return notice(400, "Bad request", "The form was not sent as a form.");
+  }
+  // Defense in depth beside the CSRF token: a browser that says where the form came from must
+  // say it came from here.
+  std::string_view origin = req.header("origin");
+  if (!origin.empty() && origin != issuer_origin && origin != req.origin) {
+    return notice(403, "Forbidden", "The form was sent from another site.");
+  }
+  auto params = Params::parse(req.body);
+  if (!params) return notice(400, "Bad request", "The form is malformed.");
+  std::string id = params->get("request_id");
+  std::optional<PendingRequest> pending = store.request(id, now());
+  if (!pending) {
+    return notice(400, "Sign-in expired",
+                  "This sign-in page has expired. Go back to the application and connect again.");
+  }
+  std::string browser = authz::cookie(req, kBrowserCookie);
+  if (browser.empty() || !constant_time_equal(sha256_hex(browser), pending->browser) ||
+      !constant_time_equal(params->get("csrf"), pending->csrf)) {
+    return notice(403, "Forbidden",
+                  "This form was not opened in this browser (or cookies are blocked). Go back "
+                  "to the application and connect again.");
+  }
+  std::optional<ClientRecord> client = store.client(pending->client_id);
+  if (!client) return notice(400, "Unknown application", "The application is not registered.");
+
+  auto answer = [&](std::vector<std::pair<std::string, std::string>> q) {
+    if (!pending->state.empty()) q.emplace_back("state", pending->state);
+    q.emplace_back("iss", o.issuer);
+    return authz::redirect_reply(authz::add_query(pending->redirect_uri, q));
+  };
+  std::string decision = params->get("decision");
+  if (decision == "deny") {
+    store.delete_request(id);
+    return answer({{"error", "access_denied"}, {"error_description", "the user denied access"}});
+  }
+  if (decision != "approve") return notice(400, "Bad request", "Choose Approve or Deny.");
+
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::string> subject = session_subject(req);
+  if (!subject) {
+    if (!users) {
+      HttpReply r = consent_page(*pending, *client, std::nullopt,
+                                 "Sign in first with the one-time admin link.");
+      r.status = 403;
+      return r;
+    }
+    std::string username = params->get("username");
+    std::string password = params->get("password");
+    if (username.empty() || password.empty()) {
+      return consent_page(*pending, *client, std::nullopt, "Enter your user name and password.");
+    }
+    std::string user_key = "user:" + lowercase(username);
+    std::string peer_key = "peer:" + req.peer_address;
+    if (throttled(user_key) || throttled(peer_key)) {
+      HttpReply r = consent_page(*pending, *client, std::nullopt,
+                                 "Too many failed sign-ins. Wait a few minutes and try again.");
+      r.status = 429;
+      return r;
+    }
+    if (username.size() > 64 || password.size() > 1024 || !users->check(username, password)) {
+      note_failure(user_key);
+      note_failure(peer_key);
+      HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");
+      r.status = 401;
+      return r;
+    }
+    subject = username;
+    std::string session = random_token(32);
+    store.put_session(sha256_hex(session), username, now() + o.session_ttl.count());
+    headers.emplace_back("Set-Cookie",
+                         cookie_header(kSessionCookie, session, o.session_ttl.count()));
+  }
+
+  std::string code = random_token(32);
+  authz::CodeRecord record;
+  record.grant = {client->client_id, *subject, pending->scope, pending->resource, random_token(16)};
+  record.redirect_uri = pending->redirect_uri;
+  record.redirect_uri_given = pending->redirect_uri_given;
+  record.code_challenge = pending->code_challenge;
+  record.expires_at = now() + o.code_ttl.count();
+  store.put_code(sha256_hex(code), record);
+  store.delete_request(id);
+  HttpReply r = answer({{"code", code}});
+  for (auto& h : headers) r.headers.push_back(std::move(h));
+  return r;
+}
+
+HttpReply AuthorizationServer::Impl::admin_login(const HttpRequestInfo& req,
+                                                 std::string_view secret) {
+  {
+    std::lock_guard lock(admin_mutex);
+    if (admin_secret.empty() || !constant_time_equal(secret, admin_secret)) {
+      return notice(404, "Link not valid",
+                    "This sign-in link is not valid: it works once, and only until the server "
+                    "restarts.");
+    }
+    admin_secret.clear();
+  }
+  std::string session = random_token(32);
+  store.put_session(sha256_hex(session), "admin", now() + o.session_ttl.count());
+  std::string set_cookie = cookie_header(kSessionCookie, session, o.session_ttl.count());
+  std::string browser = authz::cookie(req, kBrowserCookie);
+  std::optional<std::string> latest;
+  if (!browser.empty()) latest = store.latest_request(sha256_hex(browser), now());
+  HttpReply r = latest ? authz::redirect_reply(issuer_path + "/authorize/resume?request_id=" +
+                                               authz::form_encode(*latest))
+                       : notice(200, "Signed in as admin",
+                                "This browser is signed in. Go back to the application and "
+                                "connect (or reload its sign-in page).");
+  r.headers.emplace_back("Set-Cookie", set_cookie);
+  return r;
+}
+
+}  // namespace mcpp::auth

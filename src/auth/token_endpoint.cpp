@@ -1,0 +1,282 @@
+// The token endpoint (authorization_code with PKCE S256, refresh_token with rotation and reuse
+// detection) and the revocation endpoint (RFC 7009), with client authentication.
+#include <algorithm>
+#include <cctype>
+
+#include "auth/authorization_server_impl.hpp"
+#include "auth/crypto.hpp"
+
+namespace mcpp::auth {
+
+using authz::ClientRecord;
+using authz::oauth_error;
+using authz::Params;
+using authz::Redemption;
+
+namespace {
+
+bool valid_verifier(std::string_view v) {
+  return v.size() >= 43 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+                  c == '~';
+         });
+}
+
+// Standard base64 (RFC 4648 §4), as HTTP Basic uses it.
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string url(text);
+  for (char& c : url) {
+    if (c == '-' || c == '_') return std::nullopt;
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return base64url_decode(url);
+}
+
+bool has(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+std::optional<ClientRecord> AuthorizationServer::Impl::authenticate_client(
+    const HttpRequestInfo& req, const Params& params, HttpReply& error) {
+  std::string client_id = params.get("client_id");
+  std::string secret;
+  bool basic = false;
+  std::string_view authorization = req.header("authorization");
+  if (authorization.size() > 6 &&
+      (authorization.substr(0, 6) == "Basic " || authorization.substr(0, 6) == "basic ")) {
+    basic = true;
+    auto decoded = base64_decode(authorization.substr(6));
+    auto colon = decoded ? decoded->find(':') : std::string::npos;
+    std::optional<std::string> id, pass;
+    if (colon != std::string::npos) {
+      // RFC 6749 §2.3.1: both halves are form-encoded first.
+      id = authz::percent_decode(decoded->substr(0, colon), true);
+      pass = authz::percent_decode(decoded->substr(colon + 1), true);
+    }
+    if (!id || !pass) {
+      error = oauth_error(401, "invalid_client", "malformed Basic credentials");
+      error.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + o.issuer + "\"");
+      return std::nullopt;
+    }
+    if (params.has("client_secret")) {
+      error = oauth_error(400, "invalid_request", "use one client authentication method, not two");
+      return std::nullopt;
+    }
+    if (!client_id.empty() && client_id != *id) {
+      error = oauth_error(400, "invalid_request", "client_id differs from the Basic credentials");
+      return std::nullopt;
+    }
+    client_id = *id;
+    secret = *pass;
+  } else {
+    secret = params.get("client_secret");
+  }
+  auto refuse = [&](std::string_view why) {
+    error = oauth_error(401, "invalid_client", why);
+    if (basic) error.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + o.issuer + "\"");
+    return std::nullopt;
+  };
+  if (client_id.empty()) return refuse("client_id is missing");
+  std::optional<ClientRecord> client = store.client(client_id);
+  if (!client) return refuse("unknown client");
+  if (client->secret_hash.empty()) {
+    if (!secret.empty()) return refuse("this client is public: it has no secret");
+    return client;
+  }
+  if (secret.empty()) return refuse("this client must authenticate with its secret");
+  if (!constant_time_equal(sha256_hex(secret), client->secret_hash)) {
+    return refuse("wrong client secret");
+  }
+  return client;
+}
+
+HttpReply AuthorizationServer::Impl::issue_tokens(const authz::Grant& grant,
+                                                  const ClientRecord& client,
+                                                  const std::string& access_scope) {
+  Jwk key = signing_key();
+  std::int64_t t = now();
+  std::int64_t exp = t + o.access_token_ttl.count();
+  std::string jti = random_token(16);
+  json::object claims{{"iss", o.issuer},
+                      {"sub", grant.subject},
+                      {"aud", grant.resource},
+                      {"client_id", client.client_id},
+                      {"iat", t},
+                      {"exp", exp},
+                      {"jti", jti}};
+  if (!access_scope.empty()) claims["scope"] = access_scope;
+  std::string access_token = jwt_sign(claims, key, "at+jwt");
+  store.put_access_token(jti, grant.family, client.client_id, exp);
+  json::object body{{"access_token", access_token},
+                    {"token_type", "Bearer"},
+                    {"expires_in", o.access_token_ttl.count()}};
+  if (!access_scope.empty()) body["scope"] = access_scope;
+  if (has(client.grant_types, "refresh_token")) {
+    std::string refresh = random_token(32);
+    store.put_refresh_token(sha256_hex(refresh), grant, t, t + o.refresh_token_ttl.count());
+    body["refresh_token"] = refresh;
+  }
+  return authz::json_reply(200, body);
+}
+
+HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
+  if (authz::media_type(req) != "application/x-www-form-urlencoded") {
+    return oauth_error(400, "invalid_request",
+                       "send the token request as application/x-www-form-urlencoded");
+  }
+  auto params = Params::parse(req.body);
+  if (!params) return oauth_error(400, "invalid_request", "the form body is malformed");
+  if (!params->duplicate().empty()) {
+    return oauth_error(400, "invalid_request", params->duplicate() + " appears more than once");
+  }
+  HttpReply error;
+  std::optional<ClientRecord> client = authenticate_client(req, *params, error);
+  if (!client) return error;
+  std::string grant_type = params->get("grant_type");
+  if (grant_type.empty()) return oauth_error(400, "invalid_request", "grant_type is missing");
+  if (grant_type != "authorization_code" && grant_type != "refresh_token") {
+    return oauth_error(400, "unsupported_grant_type",
+                       "supported: authorization_code, refresh_token");
+  }
+  if (!has(client->grant_types, grant_type)) {
+    return oauth_error(400, "unauthorized_client",
+                       "the client did not register the " + grant_type + " grant");
+  }
+  std::int64_t t = now();
+
+  if (grant_type == "authorization_code") {
+    std::string code = params->get("code");
+    if (code.empty()) return oauth_error(400, "invalid_request", "code is missing");
+    authz::CodeRecord record;
+    std::vector<authz::RevokedToken> revoked_now;
+    Redemption result = store.redeem_code(sha256_hex(code), t, record, revoked_now);
+    note_revoked(revoked_now);
+    switch (result) {
+      case Redemption::kOk:
+        break;
+      case Redemption::kReused:
+        return oauth_error(400, "invalid_grant",
+                           "the code was already used; the tokens issued for it are revoked");
+      case Redemption::kExpired:
+        return oauth_error(400, "invalid_grant", "the code has expired");
+      default:
+        return oauth_error(400, "invalid_grant", "unknown code");
+    }
+    if (record.grant.client_id != client->client_id) {
+      return oauth_error(400, "invalid_grant", "the code was issued to another client");
+    }
+    std::string redirect_uri = params->get("redirect_uri");
+    if (record.redirect_uri_given
+            ? redirect_uri != record.redirect_uri
+            : (!redirect_uri.empty() && redirect_uri != record.redirect_uri)) {
+      return oauth_error(400, "invalid_grant",
+                         "redirect_uri differs from the authorization request's");
+    }
+    std::string verifier = params->get("code_verifier");
+    if (verifier.empty()) {
+      return oauth_error(400, "invalid_grant", "code_verifier is missing (PKCE is required)");
+    }
+    if (!valid_verifier(verifier) ||
+        !constant_time_equal(pkce_challenge(verifier), record.code_challenge)) {
+      return oauth_error(400, "invalid_grant", "code_verifier does not match the code_challenge");
+    }
+    if (params->has("resource")) {
+      std::optional<std::string> resource = match_resource(params->get("resource"));
+      if (!resource || *resource != record.grant.resource) {
+        return oauth_error(
+            400, "invalid_target",
+            "resource differs from the authorization request's (" + record.grant.resource + ")");
+      }
+    }
+    return issue_tokens(record.grant, *client, record.grant.scope);
+  }
+
+  // refresh_token
+  std::string refresh = params->get("refresh_token");
+  if (refresh.empty()) return oauth_error(400, "invalid_request", "refresh_token is missing");
+  std::string hash = sha256_hex(refresh);
+  std::optional<authz::Grant> known = store.refresh_token_grant(hash);
+  if (!known || known->client_id != client->client_id) {
+    // Another client's token is not touched (nor does the answer say it exists).
+    return oauth_error(400, "invalid_grant", "unknown refresh token");
+  }
+  std::vector<std::string> granted = split_scope(known->scope);
+  std::vector<std::string> requested = split_scope(params->get("scope"));
+  for (const auto& s : requested) {
+    if (!has(granted, s)) {
+      return oauth_error(400, "invalid_scope", "scope \"" + s + "\" was not granted");
+    }
+  }
+  if (params->has("resource")) {
+    std::optional<std::string> resource = match_resource(params->get("resource"));
+    if (!resource || *resource != known->resource) {
+      return oauth_error(400, "invalid_target", "this refresh token is for " + known->resource);
+    }
+  }
+  authz::Grant grant;
+  std::vector<authz::RevokedToken> revoked_now;
+  Redemption result = store.rotate_refresh_token(hash, t, grant, revoked_now);
+  note_revoked(revoked_now);
+  switch (result) {
+    case Redemption::kOk:
+      break;
+    case Redemption::kReused:
+      return oauth_error(400, "invalid_grant",
+                         "the refresh token was already used; every token of this grant is "
+                         "revoked");
+    case Redemption::kExpired:
+      return oauth_error(400, "invalid_grant", "the refresh token has expired");
+    case Redemption::kRevoked:
+      return oauth_error(400, "invalid_grant", "the refresh token was revoked");
+    default:
+      return oauth_error(400, "invalid_grant", "unknown refresh token");
+  }
+  std::string access_scope;
+  for (const auto& s : requested.empty() ? granted : requested) {
+    access_scope += (access_scope.empty() ? "" : " ") + s;
+  }
+  return issue_tokens(grant, *client, access_scope);
+}
+
+HttpReply AuthorizationServer::Impl::revoke(const HttpRequestInfo& req) {
+  if (authz::media_type(req) != "application/x-www-form-urlencoded") {
+    return oauth_error(400, "invalid_request",
+                       "send the revocation request as application/x-www-form-urlencoded");
+  }
+  auto params = Params::parse(req.body);
+  if (!params) return oauth_error(400, "invalid_request", "the form body is malformed");
+  if (!params->duplicate().empty()) {
+    return oauth_error(400, "invalid_request", params->duplicate() + " appears more than once");
+  }
+  HttpReply error;
+  std::optional<ClientRecord> client = authenticate_client(req, *params, error);
+  if (!client) return error;
+  std::string token = params->get("token");
+  if (token.empty()) return oauth_error(400, "invalid_request", "token is missing");
+  std::int64_t t = now();
+  // RFC 7009 §2.2: unknown tokens, and tokens of other clients, get 200 too (nothing leaks).
+  if (std::optional<authz::Grant> grant = store.refresh_token_grant(sha256_hex(token))) {
+    if (grant->client_id == client->client_id) note_revoked(store.revoke_family(grant->family, t));
+  } else if (std::count(token.begin(), token.end(), '.') == 2) {
+    std::vector<Jwk> published;
+    signing_key(&published);
+    try {
+      DecodedJwt d = jwt_verify(token, published);
+      std::string_view jti = find_string(d.claims, "jti");
+      const json::value* exp = find(d.claims, "exp");
+      if (!jti.empty() && find_string(d.claims, "client_id") == client->client_id &&
+          find_string(d.claims, "iss") == o.issuer && exp && exp->is_int64()) {
+        store.revoke_access_token(jti, exp->get_int64());
+        note_revoked({{std::string(jti), exp->get_int64()}});
+      }
+    } catch (const JwtError&) {
+      // Not one of ours: nothing to revoke.
+    }
+  }
+  return authz::json_reply(200, json::object{});
+}
+
+}  // namespace mcpp::auth
