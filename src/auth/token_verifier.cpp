@@ -1,0 +1,351 @@
+// Bearer token verifiers of the resource server: JWTs against the issuer's (cached, rotating)
+// JWKS, and opaque tokens by RFC 7662 introspection.
+#include <boost/asio/this_coro.hpp>
+#include <boost/url/parse.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "auth/crypto.hpp"
+#include "auth/jwt.hpp"
+#include "client/http_client.hpp"
+#include "mcpp/auth/resource_server.hpp"
+
+namespace mcpp::auth {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+constexpr std::chrono::seconds kFetchTimeout{10};
+constexpr std::size_t kMaxDocument = 512 * 1024;
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+}
+
+TokenCheck refused(std::string why) {
+  TokenCheck c;
+  c.error = std::move(why);
+  return c;
+}
+
+// GET (or POST a form to) a URL and parse a JSON object from a 200 answer. Throws
+// std::runtime_error with a message naming the URL.
+Task<json::value> fetch_json(const HttpTarget& target, std::string url, std::string form = {},
+                             HttpHeaders headers = {}) {
+  auto ex = co_await asio::this_coro::executor;
+  HttpClient client(ex, target);
+  headers.emplace_back("Accept", "application/json");
+  HttpClient::Method method = HttpClient::Method::kGet;
+  if (!form.empty()) {
+    method = HttpClient::Method::kPost;
+    headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  }
+  // (Locals, not temporaries, next to co_await: GCC 12 mishandles temporaries there.)
+  std::chrono::milliseconds timeout = kFetchTimeout;
+  auto response = co_await client.send(method, url, headers, std::move(form), timeout);
+  std::string body = co_await response->read_body(kMaxDocument, kFetchTimeout);
+  if (response->status() != 200) {
+    throw std::runtime_error(url + " answered HTTP " + std::to_string(response->status()));
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) throw std::runtime_error(url + " did not answer a JSON object");
+  co_return v;
+}
+
+// The well-known metadata URLs of an issuer, in the order RFC 8414 and OpenID Connect give.
+std::vector<std::string> metadata_urls(const std::string& issuer) {
+  auto url = boost::urls::parse_absolute_uri(issuer);
+  if (!url) return {};
+  std::string origin = std::string(url->scheme()) + "://" + std::string(url->encoded_authority());
+  std::string path(url->encoded_path());
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (path.empty()) {
+    return {origin + "/.well-known/oauth-authorization-server",
+            origin + "/.well-known/openid-configuration"};
+  }
+  return {origin + "/.well-known/oauth-authorization-server" + path,
+          origin + "/.well-known/openid-configuration" + path,
+          origin + path + "/.well-known/openid-configuration"};
+}
+
+bool audience_matches(const json::value* aud, const std::vector<std::string>& accepted) {
+  if (!aud) return false;
+  auto one = [&](const json::value& v) {
+    return v.is_string() && std::find(accepted.begin(), accepted.end(),
+                                      std::string_view(v.get_string())) != accepted.end();
+  };
+  if (aud->is_string()) return one(*aud);
+  if (aud->is_array()) {
+    for (const auto& v : aud->get_array()) {
+      if (one(v)) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> scopes_of(const json::object& claims) {
+  std::vector<std::string> out;
+  auto split = [&](std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+      std::size_t j = s.find(' ', i);
+      if (j == std::string_view::npos) j = s.size();
+      if (j > i) out.emplace_back(s.substr(i, j - i));
+      i = j + 1;
+    }
+  };
+  if (const json::value* s = find(claims, "scope"); s && s->is_string()) split(s->get_string());
+  if (const json::value* s = find(claims, "scp")) {
+    if (s->is_string()) split(s->get_string());
+    if (s->is_array()) {
+      for (const auto& v : s->get_array()) {
+        if (v.is_string()) out.emplace_back(v.get_string());
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<std::int64_t> int_claim(const json::object& claims, std::string_view name) {
+  const json::value* v = find(claims, name);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  return std::nullopt;
+}
+
+std::shared_ptr<const AuthInfo> info_from(const json::object& claims) {
+  auto info = std::make_shared<AuthInfo>();
+  info->subject = std::string(find_string(claims, "sub"));
+  info->client_id = std::string(find_string(claims, "client_id"));
+  if (info->client_id.empty()) info->client_id = std::string(find_string(claims, "azp"));
+  info->issuer = std::string(find_string(claims, "iss"));
+  info->scopes = scopes_of(claims);
+  info->expires_at = int_claim(claims, "exp").value_or(0);
+  info->claims = claims;
+  return info;
+}
+
+// ---- JWT -------------------------------------------------------------------------------------
+
+class JwtVerifier final : public TokenVerifier {
+ public:
+  explicit JwtVerifier(JwtVerifierOptions o) : o_(std::move(o)) {}
+
+  Task<TokenCheck> verify(std::string token) override {
+    DecodedJwt d;
+    try {
+      d = jwt_decode(token);
+    } catch (const JwtError& e) {
+      co_return refused(std::string("malformed token: ") + e.what());
+    }
+    std::string kid(find_string(d.header, "kid"));
+    std::vector<Jwk> keys;
+    try {
+      keys = co_await current_keys(kid);
+    } catch (const std::exception& e) {
+      co_return refused(std::string("cannot get the issuer's keys: ") + e.what());
+    }
+    try {
+      d = jwt_verify(token, keys);
+    } catch (const JwtError& e) {
+      co_return refused(e.what());
+    }
+    co_return check_claims(d.claims);
+  }
+
+ private:
+  TokenCheck check_claims(const json::object& claims) const {
+    if (find_string(claims, "iss") != o_.issuer) {
+      return refused("the token was issued by \"" + std::string(find_string(claims, "iss")) +
+                     "\", not by \"" + o_.issuer + "\"");
+    }
+    if (!audience_matches(find(claims, "aud"), o_.audiences)) {
+      return refused(
+          "the token is not for this resource (its audience is " +
+          (find(claims, "aud") ? json::serialize(*find(claims, "aud")) : std::string("missing")) +
+          ")");
+    }
+    auto exp = int_claim(claims, "exp");
+    std::int64_t now = now_seconds(), leeway = o_.leeway.count();
+    if (!exp) return refused("the token has no expiry (exp)");
+    if (*exp + leeway <= now) return refused("the token has expired");
+    if (auto nbf = int_claim(claims, "nbf"); nbf && *nbf - leeway > now) {
+      return refused("the token is not valid yet (nbf)");
+    }
+    if (find_string(claims, "sub").empty()) return refused("the token has no subject (sub)");
+    TokenCheck ok;
+    ok.info = info_from(claims);
+    return ok;
+  }
+
+  // The keys to check a token with: the cached set, fetched again when stale or when it does
+  // not know `kid` (rotation) and the last fetch is not too recent.
+  Task<std::vector<Jwk>> current_keys(const std::string& kid) {
+    if (o_.local_jwks) co_return parse_jwks(o_.local_jwks());
+    auto now = std::chrono::steady_clock::now();
+    bool fetch = false;
+    std::vector<Jwk> cached;
+    {
+      std::lock_guard lock(mu_);
+      cached = keys_;
+      bool stale = !fetched_ || now - *fetched_ > o_.jwks_cache;
+      bool unknown = !kid.empty() && std::none_of(keys_.begin(), keys_.end(),
+                                                  [&](const Jwk& k) { return k.kid() == kid; });
+      bool may_refresh = !attempted_ || now - *attempted_ > o_.jwks_min_refresh;
+      fetch = stale || (unknown && may_refresh);
+      if (fetch) attempted_ = now;
+    }
+    if (!fetch) co_return cached;
+    std::string uri = o_.jwks_uri;
+    if (uri.empty()) uri = co_await discover_jwks_uri();
+    json::value jwks = co_await fetch_json(o_.http, uri);
+    std::vector<Jwk> keys = parse_jwks(jwks);
+    {
+      std::lock_guard lock(mu_);
+      keys_ = keys;
+      fetched_ = now;
+      if (o_.jwks_uri.empty()) o_.jwks_uri = uri;
+    }
+    co_return keys;
+  }
+
+  Task<std::string> discover_jwks_uri() {
+    std::string last_error = "the issuer URL is not an absolute http(s) URL";
+    for (const std::string& url : metadata_urls(o_.issuer)) {
+      try {
+        json::value meta = co_await fetch_json(o_.http, url);
+        if (find_string(meta, "issuer") != o_.issuer) {
+          last_error = url + " names another issuer";
+          continue;
+        }
+        std::string_view jwks = find_string(meta, "jwks_uri");
+        if (jwks.empty()) {
+          last_error = url + " has no jwks_uri";
+          continue;
+        }
+        co_return std::string(jwks);
+      } catch (const std::exception& e) {
+        last_error = e.what();
+      }
+    }
+    throw std::runtime_error(last_error);
+  }
+
+  JwtVerifierOptions o_;
+  std::mutex mu_;
+  std::vector<Jwk> keys_;
+  std::optional<std::chrono::steady_clock::time_point> fetched_;
+  std::optional<std::chrono::steady_clock::time_point> attempted_;
+};
+
+// ---- introspection ---------------------------------------------------------------------------
+
+std::string form_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+class IntrospectionVerifier final : public TokenVerifier {
+ public:
+  explicit IntrospectionVerifier(IntrospectionOptions o) : o_(std::move(o)) {}
+
+  Task<TokenCheck> verify(std::string token) override {
+    std::string key = sha256(token);
+    std::int64_t now = now_seconds();
+    {
+      std::lock_guard lock(mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end()) {
+        if (it->second.until > now) co_return it->second.check;
+        cache_.erase(it);
+      }
+    }
+    json::value answer;
+    try {
+      HttpHeaders headers;
+      if (!o_.client_id.empty()) {
+        headers.emplace_back("Authorization",
+                             "Basic " + base64_encode(form_encode(o_.client_id) + ":" +
+                                                      form_encode(o_.client_secret)));
+      }
+      std::string form = "token=" + form_encode(token) + "&token_type_hint=access_token";
+      answer = co_await fetch_json(o_.http, o_.endpoint, std::move(form), std::move(headers));
+    } catch (const std::exception& e) {
+      co_return refused(std::string("token introspection failed: ") + e.what());
+    }
+    TokenCheck check = judge(answer.get_object(), now);
+    if (check.info) {
+      std::int64_t until = now + o_.cache.count();
+      if (check.info->expires_at > 0) until = std::min(until, check.info->expires_at);
+      std::lock_guard lock(mu_);
+      if (cache_.size() > 10'000) cache_.clear();
+      cache_[key] = Entry{check, until};
+    }
+    co_return check;
+  }
+
+ private:
+  TokenCheck judge(const json::object& r, std::int64_t now) const {
+    const json::value* active = find(r, "active");
+    if (!active || !active->is_bool() || !active->get_bool()) {
+      return refused("the token is not active");
+    }
+    if (!o_.issuer.empty() && find_string(r, "iss") != o_.issuer) {
+      return refused("the token was issued by another authorization server");
+    }
+    if (!audience_matches(find(r, "aud"), o_.audiences)) {
+      return refused("the token is not for this resource");
+    }
+    if (auto exp = int_claim(r, "exp"); exp && *exp <= now) return refused("the token expired");
+    TokenCheck ok;
+    ok.info = info_from(r);
+    return ok;
+  }
+
+  struct Entry {
+    TokenCheck check;
+    std::int64_t until;
+  };
+  IntrospectionOptions o_;
+  std::mutex mu_;
+  std::map<std::string, Entry> cache_;
+};
+
+}  // namespace
+
+std::shared_ptr<TokenVerifier> make_jwt_verifier(JwtVerifierOptions options) {
+  if (options.issuer.empty()) throw std::invalid_argument("JWT verifier: the issuer is required");
+  if (options.audiences.empty()) {
+    throw std::invalid_argument("JWT verifier: at least one audience (the resource) is required");
+  }
+  return std::make_shared<JwtVerifier>(std::move(options));
+}
+
+std::shared_ptr<TokenVerifier> make_introspection_verifier(IntrospectionOptions options) {
+  if (options.endpoint.empty()) {
+    throw std::invalid_argument("introspection verifier: the endpoint is required");
+  }
+  if (options.audiences.empty()) {
+    throw std::invalid_argument(
+        "introspection verifier: at least one audience (the resource) is required");
+  }
+  return std::make_shared<IntrospectionVerifier>(std::move(options));
+}
+
+}  // namespace mcpp::auth
