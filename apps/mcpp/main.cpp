@@ -9,6 +9,7 @@
 
 #include "client_commands.hpp"
 #include "fixtures/fixtures.hpp"
+#include "serve_auth_options.hpp"
 #include "mcpp/server.hpp"
 #include "mcpp/transport/http.hpp"
 #include "mcpp/transport/stdio.hpp"
@@ -63,6 +64,9 @@ int main(int argc, char** argv) {
   serve->add_option("--allow-origin", allowed_origins, "Allowed Origin (repeatable)");
   serve->add_option("--allow-host", allowed_hosts, "Allowed Host header value (repeatable)");
   serve->add_flag("--sse-responses", sse_always, "Answer every request as an SSE stream");
+  ServeAuthOptions auth;
+  add_serve_auth_options(*serve, auth);
+  add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
 
   CLI11_PARSE(app, argc, argv);
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    ServeAuth protection = setup_serve_auth(auth, server, h);
     mcpp::HttpServer server_http(server, h);
     server_http.listen();
     g_http = &server_http;
@@ -112,6 +117,17 @@ int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
     std::cerr << "mcpp: serving " << (tls_cert.empty() ? "http://" : "https://") << h.host << ":"
               << server_http.port() << h.endpoint << " (legacy SSE at " << h.sse_endpoint << ")\n";
+    if (protection.resource_server) {
+      std::cerr << "mcpp: tokens required for " << protection.resource << "; metadata at "
+                << protection.resource_server->metadata_url() << "\n";
+    }
+    if (protection.authorization_server) {
+      std::cerr << "mcpp: authorization server " << protection.authorization_server->issuer()
+                << "\n";
+      if (auto link = protection.authorization_server->admin_link()) {
+        std::cerr << "mcpp: one-time admin sign-in (no --auth-users): " << *link << "\n";
+      }
+    }
     server_http.run();
     g_http = nullptr;
   } catch (const std::exception& e) {

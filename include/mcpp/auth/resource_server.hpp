@@ -59,6 +59,12 @@ struct IntrospectionOptions {
 };
 std::shared_ptr<TokenVerifier> make_introspection_verifier(IntrospectionOptions options);
 
+class AuthorizationServer;
+// Tokens of an AuthorizationServer in this process, for `resource` (signature, claims and
+// revocation checked directly). `as` must outlive the verifier.
+std::shared_ptr<TokenVerifier> make_local_verifier(const AuthorizationServer& as,
+                                                   std::string resource);
+
 struct ResourceServerOptions {
   // The canonical URL of the MCP endpoint (e.g. https://mcp.example.com/mcp): the RFC 8707
   // resource tokens must be issued for, and where the metadata URL is derived from.

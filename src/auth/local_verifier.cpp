@@ -1,0 +1,54 @@
+// A TokenVerifier backed by the authorization server in the same process (`mcpp serve --auth
+// builtin`): no HTTP round trip, and revoked tokens are refused at once.
+#include "auth/jwt.hpp"
+#include "mcpp/auth/authorization_server.hpp"
+#include "mcpp/auth/resource_server.hpp"
+
+namespace mcpp::auth {
+
+namespace {
+
+class LocalVerifier final : public TokenVerifier {
+ public:
+  LocalVerifier(const AuthorizationServer& as, std::string resource)
+      : as_(as), resource_(std::move(resource)) {}
+
+  Task<TokenCheck> verify(std::string token) override {
+    TokenCheck check;
+    try {
+      json::object claims = as_.verify_access_token(token, resource_);
+      auto info = std::make_shared<AuthInfo>();
+      info->subject = std::string(find_string(claims, "sub"));
+      info->client_id = std::string(find_string(claims, "client_id"));
+      info->issuer = std::string(find_string(claims, "iss"));
+      std::string_view scope = find_string(claims, "scope");
+      for (std::size_t i = 0; i < scope.size();) {
+        std::size_t j = scope.find(' ', i);
+        if (j == std::string_view::npos) j = scope.size();
+        if (j > i) info->scopes.emplace_back(scope.substr(i, j - i));
+        i = j + 1;
+      }
+      if (const json::value* exp = find(claims, "exp"); exp && exp->is_number()) {
+        info->expires_at = exp->to_number<std::int64_t>();
+      }
+      info->claims = std::move(claims);
+      check.info = std::move(info);
+    } catch (const std::exception& e) {
+      check.error = e.what();
+    }
+    co_return check;
+  }
+
+ private:
+  const AuthorizationServer& as_;
+  std::string resource_;
+};
+
+}  // namespace
+
+std::shared_ptr<TokenVerifier> make_local_verifier(const AuthorizationServer& as,
+                                                   std::string resource) {
+  return std::make_shared<LocalVerifier>(as, std::move(resource));
+}
+
+}  // namespace mcpp::auth
