@@ -1,0 +1,172 @@
+// Pieces of the authorization server on their own: form decoding, redirect URI rules, resource
+// comparison, password hashes and the users file, the SQLite store's single-use semantics.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "auth/auth_store.hpp"
+#include "auth/authz_http.hpp"
+#include "auth/crypto.hpp"
+#include "auth/password_hash.hpp"
+
+namespace mcpp::auth::authz {
+namespace {
+
+TEST(AuthzForms, DecodesAndFindsDuplicates) {
+  auto p = Params::parse("a=1&b=x+y%21&c=&d");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->get("a"), "1");
+  EXPECT_EQ(p->get("b"), "x y!");
+  EXPECT_TRUE(p->has("c"));
+  EXPECT_TRUE(p->has("d"));
+  EXPECT_FALSE(p->has("e"));
+  EXPECT_TRUE(p->duplicate().empty());
+  EXPECT_EQ(Params::parse("a=1&b=2&a=3")->duplicate(), "a");
+  EXPECT_FALSE(Params::parse("a=%zz"));
+  EXPECT_FALSE(Params::parse("a=%4"));
+  EXPECT_EQ(form_encode("a b/c?d=é"), "a%20b%2Fc%3Fd%3D%C3%A9");
+  EXPECT_EQ(add_query("https://x.example/cb", {{"code", "a b"}, {"state", "s"}}),
+            "https://x.example/cb?code=a%20b&state=s");
+  EXPECT_EQ(add_query("https://x.example/cb?keep=1#frag", {{"code", "c"}}),
+            "https://x.example/cb?keep=1&code=c");
+  EXPECT_EQ(html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+}
+
+TEST(AuthzRedirects, RulesPerApplicationType) {
+  struct Case {
+    std::string uri;
+    bool web, native, document;
+  };
+  std::vector<Case> cases = {
+      {"https://app.example.com/cb", true, true, true},
+      {"http://localhost:3000/cb", true, true, true},
+      {"http://127.0.0.1/cb", true, true, true},
+      {"http://[::1]:8080/cb", true, true, true},
+      {"http://app.example.com/cb", false, false, false},
+      {"com.example.app:/oauth", false, true, true},
+      {"myapp://callback", false, true, true},
+      {"javascript:alert(1)", false, false, false},
+      {"data:text/html,hi", false, false, false},
+      {"file:///etc/passwd", false, false, false},
+      {"https://app.example.com/cb#x", false, false, false},
+      {"https://user:pw@app.example.com/cb", false, false, false},
+      {"/relative/cb", false, false, false},
+      {"", false, false, false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(check_redirect_uri(c.uri, "web").empty(), c.web) << c.uri;
+    EXPECT_EQ(check_redirect_uri(c.uri, "native").empty(), c.native) << c.uri;
+    EXPECT_EQ(check_redirect_uri(c.uri, "").empty(), c.document) << c.uri;
+  }
+}
+
+TEST(AuthzRedirects, MatchingIsExactButForLoopbackPorts) {
+  EXPECT_TRUE(redirect_uri_matches("https://a.example/cb", "https://a.example/cb"));
+  EXPECT_FALSE(redirect_uri_matches("https://a.example/cb", "https://a.example/cb/"));
+  EXPECT_FALSE(redirect_uri_matches("https://a.example/cb", "https://A.example/cb"));
+  EXPECT_FALSE(redirect_uri_matches("https://a.example:443/cb", "https://a.example:8443/cb"));
+  EXPECT_TRUE(redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"));
+  EXPECT_TRUE(redirect_uri_matches("http://127.0.0.1:3000/cb", "http://127.0.0.1:4000/cb"));
+  EXPECT_TRUE(redirect_uri_matches("http://[::1]:3000/cb", "http://[::1]:4000/cb"));
+  EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1:3000/cb", "http://127.0.0.1:4000/other"));
+  EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1:3000/cb", "http://localhost:3000/cb"));
+  EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1:3000/cb?a=1", "http://127.0.0.1:4000/cb"));
+}
+
+TEST(AuthzResources, CanonicalForm) {
+  EXPECT_EQ(canonical_resource("HTTPS://MCP.Example.com/MCP"), "https://mcp.example.com/MCP");
+  EXPECT_EQ(canonical_resource("https://mcp.example.com/"), "https://mcp.example.com");
+  EXPECT_EQ(canonical_resource("https://mcp.example.com"), "https://mcp.example.com");
+}
+
+TEST(PasswordHash, HashAndVerify) {
+  std::string h = hash_password("s3cret", 1000);
+  EXPECT_TRUE(h.starts_with("pbkdf2-sha256$1000$"));
+  EXPECT_TRUE(verify_password("s3cret", h));
+  EXPECT_FALSE(verify_password("s3cret ", h));
+  EXPECT_FALSE(verify_password("", h));
+  EXPECT_NE(hash_password("s3cret", 1000), h) << "a fresh salt every time";
+  EXPECT_FALSE(verify_password("s3cret", "pbkdf2-sha256$1000$abc"));
+  EXPECT_FALSE(verify_password("s3cret", "md5$1$2$3"));
+  EXPECT_FALSE(verify_password("s3cret", "pbkdf2-sha256$10$" + h.substr(h.find('$', 14) + 1)));
+  EXPECT_THROW(hash_password("x", 10), std::invalid_argument);
+}
+
+TEST(UsersFile, ParsesAndReportsBadLines) {
+  std::string h = hash_password("pw", 1000);
+  auto users = UsersFile::parse("# comment\n\nalice:" + h + "\n  bob@example.com:" + h + "  \n");
+  EXPECT_EQ(users.size(), 2u);
+  EXPECT_TRUE(users.contains("bob@example.com"));
+  auto message = [](const std::string& text) {
+    try {
+      UsersFile::parse(text);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("alice\n").find("line 1"), std::string::npos);
+  EXPECT_NE(message("ok:" + h + "\nbad user:" + h).find("line 2"), std::string::npos);
+  EXPECT_NE(message("alice:plaintext").find("mcpp hash-password"), std::string::npos);
+  EXPECT_NE(message("a:" + h + "\na:" + h).find("twice"), std::string::npos);
+}
+
+TEST(UsersFile, ChecksPasswordsAndReloads) {
+  auto path = std::filesystem::temp_directory_path() / ("mcpp-users-" + random_token(6));
+  { std::ofstream(path) << "alice:" << hash_password("pw", 1000) << "\n"; }
+  UsersFile users(path);
+  EXPECT_TRUE(users.check("alice", "pw"));
+  EXPECT_FALSE(users.check("alice", "PW"));
+  EXPECT_FALSE(users.check("mallory", "pw"));
+  std::filesystem::last_write_time(
+      path, std::filesystem::last_write_time(path) - std::chrono::seconds(5));
+  { std::ofstream(path) << "carol:" << hash_password("pw2", 1000) << "\n"; }
+  EXPECT_TRUE(users.check("carol", "pw2"));
+  EXPECT_FALSE(users.check("alice", "pw"));
+  std::filesystem::remove(path);
+  EXPECT_THROW(UsersFile("/nonexistent/users.txt"), std::runtime_error);
+}
+
+TEST(AuthStore, CodesAndRefreshTokensAreSingleUse) {
+  auto path = std::filesystem::temp_directory_path() / ("mcpp-store-" + random_token(6));
+  {
+    AuthStore store(path.string());
+    EXPECT_EQ(std::filesystem::status(path).permissions() &
+                  (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+              std::filesystem::perms::none)
+        << "the database is private";
+    CodeRecord code;
+    code.grant = {"c", "alice", "mcp", "https://r.example", "fam"};
+    code.expires_at = 1000;
+    store.put_code("h1", code);
+    CodeRecord out;
+    std::vector<RevokedToken> revoked;
+    EXPECT_EQ(store.redeem_code("h1", 900, out, revoked), Redemption::kOk);
+    EXPECT_EQ(out.grant.subject, "alice");
+    store.put_access_token("jti1", "fam", "c", 2000);
+    EXPECT_EQ(store.redeem_code("h1", 901, out, revoked), Redemption::kReused);
+    ASSERT_EQ(revoked.size(), 1u);
+    EXPECT_EQ(revoked[0].jti, "jti1");
+    EXPECT_EQ(store.redeem_code("nope", 901, out, revoked), Redemption::kUnknown);
+
+    code.grant.family = "fam2";
+    store.put_refresh_token("r1", code.grant, 900, 5000);
+    Grant g;
+    EXPECT_EQ(store.rotate_refresh_token("r1", 901, g, revoked), Redemption::kOk);
+    store.put_refresh_token("r2", code.grant, 901, 5000);  // what the rotation gave
+    store.put_refresh_token("r3", code.grant, 901, 950);
+    EXPECT_EQ(store.rotate_refresh_token("r3", 960, g, revoked), Redemption::kExpired);
+    EXPECT_EQ(store.rotate_refresh_token("r1", 902, g, revoked), Redemption::kReused);
+    EXPECT_EQ(store.rotate_refresh_token("r2", 903, g, revoked), Redemption::kRevoked)
+        << "the reuse revoked the whole family";
+    EXPECT_EQ(store.rotate_refresh_token("r9", 903, g, revoked), Redemption::kUnknown);
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
+}  // namespace
+}  // namespace mcpp::auth::authz
