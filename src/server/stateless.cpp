@@ -400,7 +400,7 @@ class StatelessContext final : public detail::ContextBackend {
   Task<bool> as_task() override {
     if (detached_) co_return true;
     if (!tasks_ || !outcome_) co_return false;
-    task_id_ = tasks_->create();
+    task_id_ = tasks_->create(meta_.auth ? meta_.auth->subject : std::string());
     if (task_id_.empty()) co_return false;  // too many tasks running: answer in the call
     detached_ = true;
     sink_.reset();
@@ -592,18 +592,20 @@ json::object task_method(Server::Impl& server, const std::string& method,
                          const json::object& params, const RequestMeta& meta) {
   if (!opted_into_tasks(meta)) throw tasks_not_negotiated(method);
   std::string id = methods::require_string(params, "taskId", method);
+  // Tasks belong to who started them: another user's task does not exist for this one.
+  std::string owner = meta.auth ? meta.auth->subject : std::string();
   auto unknown = [&] {
     return RpcError(jsonrpc::kInvalidParams,
                     "Invalid params: unknown taskId \"" + id + "\" (it never existed, or expired)",
                     json::object{{"taskId", id}});
   };
   if (method == "tasks/get") {
-    auto task = server.tasks->describe(id);
+    auto task = server.tasks->describe(id, owner);
     if (!task) throw unknown();
     return std::move(*task);
   }
   if (method == "tasks/cancel") {
-    if (!server.tasks->cancel(id)) throw unknown();
+    if (!server.tasks->cancel(id, owner)) throw unknown();
     return {};
   }
   const json::value* responses = find(params, "inputResponses");
@@ -611,7 +613,9 @@ json::object task_method(Server::Impl& server, const std::string& method,
     throw RpcError(jsonrpc::kInvalidParams,
                    "Invalid params: tasks/update needs an \"inputResponses\" object");
   }
-  if (!server.tasks->update(id, responses->get_object(), validate_response)) throw unknown();
+  if (!server.tasks->update(id, responses->get_object(), validate_response, owner)) {
+    throw unknown();
+  }
   return {};
 }
 

@@ -45,7 +45,7 @@ void TaskStore::expire_locked(std::chrono::system_clock::time_point now) {
   });
 }
 
-std::string TaskStore::create() {
+std::string TaskStore::create(std::string owner) {
   auto now = std::chrono::system_clock::now();
   std::string id = new_task_id();
   std::lock_guard lock(mu_);
@@ -54,6 +54,7 @@ std::string TaskStore::create() {
   for (const auto& [k, r] : tasks_) active += terminal(r) ? 0 : 1;
   if (active >= options_.max_active) return {};
   Record& r = tasks_[id];
+  r.owner = std::move(owner);
   r.created = r.updated = now;
   return id;
 }
@@ -73,10 +74,10 @@ json::object TaskStore::handle(const std::string& id) {
   return it == tasks_.end() ? json::object{} : handle_locked(id, it->second);
 }
 
-std::optional<json::object> TaskStore::describe(const std::string& id) {
+std::optional<json::object> TaskStore::describe(const std::string& id, std::string_view owner) {
   std::lock_guard lock(mu_);
   auto it = tasks_.find(id);
-  if (it == tasks_.end()) return std::nullopt;
+  if (it == tasks_.end() || it->second.owner != owner) return std::nullopt;
   const Record& r = it->second;
   json::object out = handle_locked(id, r);
   if (r.status == "completed") out["result"] = r.result;
@@ -117,13 +118,13 @@ void TaskStore::fail(const std::string& id, const jsonrpc::Error& error) {
   it->second.updated = std::chrono::system_clock::now();
 }
 
-bool TaskStore::cancel(const std::string& id) {
+bool TaskStore::cancel(const std::string& id, std::string_view owner) {
   std::function<void()> wake;
   std::stop_source stop;
   {
     std::lock_guard lock(mu_);
     auto it = tasks_.find(id);
-    if (it == tasks_.end()) return false;
+    if (it == tasks_.end() || it->second.owner != owner) return false;
     Record& r = it->second;
     if (terminal(r)) return true;  // idempotent
     r.status = "cancelled";
@@ -178,11 +179,13 @@ std::optional<std::vector<json::value>> TaskStore::take_answers(const std::strin
 
 bool TaskStore::update(
     const std::string& id, const json::object& responses,
-    const std::function<void(std::string_view, std::string_view, const json::value&)>& validate) {
+    const std::function<void(std::string_view, std::string_view, const json::value&)>& validate,
+    std::string_view owner) {
   std::function<void()> wake;
   {
     std::lock_guard lock(mu_);
     auto it = tasks_.find(id);
+    if (it != tasks_.end() && it->second.owner != owner) return false;
     if (it == tasks_.end()) return false;
     Record& r = it->second;
     for (const auto& p : r.pending) {

@@ -28,18 +28,20 @@ class TaskStore {
   };
   explicit TaskStore(Options options) : options_(options) {}
 
-  // A new task, working, retrievable at once; empty when max_active tasks are running.
-  std::string create();
-  // The task as tasks/get shows it; null when unknown or expired.
-  std::optional<json::object> describe(const std::string& id);
+  // A new task, working, retrievable at once; empty when max_active tasks are running. `owner`:
+  // the subject of the token that started it ("" without authorization); only the same owner
+  // may get, update or cancel it (others are told it does not exist).
+  std::string create(std::string owner = {});
+  // The task as tasks/get shows it; null when unknown, expired or another owner's.
+  std::optional<json::object> describe(const std::string& id, std::string_view owner = {});
   // The CreateTaskResult fields of a new task.
   json::object handle(const std::string& id);
 
   // The handler finished (a result) or failed (a protocol error); ignored once cancelled.
   void complete(const std::string& id, json::object result);
   void fail(const std::string& id, const jsonrpc::Error& error);
-  // tasks/cancel: false when unknown.
-  bool cancel(const std::string& id);
+  // tasks/cancel: false when unknown (or another owner's).
+  bool cancel(const std::string& id, std::string_view owner = {});
   // The task's cancellation, for its handler.
   std::stop_token stop_token(const std::string& id);
 
@@ -60,10 +62,12 @@ class TaskStore {
   // the task is unknown. `validate` throws RpcError for a malformed answer.
   bool update(const std::string& id, const json::object& responses,
               const std::function<void(std::string_view key, std::string_view method,
-                                       const json::value& answer)>& validate);
+                                       const json::value& answer)>& validate,
+              std::string_view owner = {});
 
  private:
   struct Record {
+    std::string owner;
     std::string status = "working";
     std::chrono::system_clock::time_point created, updated;
     json::object result;

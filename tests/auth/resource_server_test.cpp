@@ -304,6 +304,44 @@ TEST_F(ResourceServerTest, StatelessRequestsAreCheckedToo) {
   EXPECT_EQ(tool_text(r), "carol");
 }
 
+TEST_F(ResourceServerTest, InputRequiredStateOnlyServesTheUserItWasGivenTo) {
+  server_.add_tool(Tool{.name = "ask"}, [](const json::object&, Context& ctx) -> Task<ToolResult> {
+    json::object schema{{"type", "object"}};
+    ElicitResult r = co_await ctx.elicit("Sure?", std::move(schema));
+    co_return ToolResult::text(r.action);
+  });
+  start(false);
+  auto body = [](json::object extra) {
+    json::object params{
+        {"name", "ask"},
+        {"_meta",
+         {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+          {"io.modelcontextprotocol/clientCapabilities", {{"elicitation", json::object{}}}},
+          {"io.modelcontextprotocol/clientInfo", {{"name", "t"}, {"version", "1"}}}}}};
+    for (auto& [k, v] : extra) params[k] = v;
+    return HttpClient::request_body(1, "tools/call", std::move(params));
+  };
+  auto headers = [&](const std::string& sub) {
+    return testing::Headers{{"MCP-Protocol-Version", "2026-07-28"},
+                            {"Mcp-Method", "tools/call"},
+                            {"Mcp-Name", "ask"},
+                            {"Authorization", bearer(token(claims(sub)))}};
+  };
+  HttpClient c(running_->port());
+  Response first = c.post(body({}), headers("alice"));
+  ASSERT_EQ(first.result(), http::status::ok) << first.body();
+  json::value result = json::parse(first.body()).at("result");
+  ASSERT_EQ(result.at("resultType"), "input_required") << first.body();
+  std::string key(result.at("inputRequests").as_object().begin()->key());
+  json::object retry{
+      {"requestState", result.at("requestState")},
+      {"inputResponses", {{key, {{"action", "accept"}, {"content", json::object{}}}}}}};
+  Response stolen = c.post(body(retry), headers("mallory"));
+  EXPECT_NE(stolen.body().find("-32602"), std::string::npos) << stolen.body();
+  Response own = c.post(body(retry), headers("alice"));
+  EXPECT_EQ(tool_text(own), "accept") << own.body();
+}
+
 // ---- keys fetched over HTTP ------------------------------------------------------------------
 
 // An issuer on its own HttpServer: metadata and a JWKS that the test can rotate; counts fetches.
