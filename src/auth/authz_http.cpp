@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <cstdint>
 
 namespace mcpp::auth::authz {
 
@@ -51,6 +52,26 @@ std::string without_port(std::string_view uri, const UriParts& parts) {
          std::string(uri.substr(end));
 }
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+    if (n == 9 || i + n >= s.size()) return false;
+    std::uint32_t cp = n == 0 ? c : c & (0x3F >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text, bool plus_as_space) {
@@ -84,7 +105,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::
     auto eq = item.find('=');
     auto name = percent_decode(item.substr(0, eq), true);
     auto value = percent_decode(eq == std::string_view::npos ? "" : item.substr(eq + 1), true);
-    if (!name || !value) return std::nullopt;
+    if (!name || !value || !valid_utf8(*name) || !valid_utf8(*value)) return std::nullopt;
     out.emplace_back(std::move(*name), std::move(*value));
   }
   return out;

@@ -640,6 +640,71 @@ TEST_F(AuthorizationServerFlow, TokenEndpointRefusesBadRequests) {
   EXPECT_EQ(options.header("access-control-allow-origin"), "*");
 }
 
+TEST_F(AuthorizationServerFlow, GarbageNeverCrashesAndGetsAClearAnswer) {
+  start();
+  add_client();
+  Pkce pkce;
+  struct Case {
+    http::verb verb;
+    std::string target;
+    std::string body;
+    std::string content_type;
+  };
+  std::string long_value(5000, 'a');
+  std::vector<Case> cases = {
+      {http::verb::get, authorize_target(pkce, {{"state", "\xff\xfe"}}), "", ""},
+      {http::verb::get, authorize_target(pkce) + "&state=%FF", "", ""},
+      {http::verb::get, authorize_target(pkce, {{"state", long_value}}), "", ""},
+      {http::verb::get, authorize_target(pkce, {{"client_id", long_value}}), "", ""},
+      {http::verb::get, "/authorize?client_id=test-client&redirect_uri=%", "", ""},
+      {http::verb::get, "/authorize?&&&=&=", "", ""},
+      {http::verb::post, "/authorize", "client_id=x", "text/plain"},
+      {http::verb::post, "/authorize", "client_id=test-client",
+       "application/x-www-form-urlencoded"},
+      {http::verb::get, "/authorize/resume", "", ""},
+      {http::verb::get, "/authorize/resume?request_id=%FF", "", ""},
+      {http::verb::post, "/authorize/decision", "", ""},
+      {http::verb::post, "/authorize/decision", "request_id=x&csrf=y&decision=approve",
+       "application/x-www-form-urlencoded"},
+      {http::verb::post, "/authorize/decision", "%%%", "application/x-www-form-urlencoded"},
+      {http::verb::put, "/authorize/decision", "", ""},
+      {http::verb::post, "/token", std::string("grant_type=authorization_code&code=\0\1", 37),
+       "application/x-www-form-urlencoded"},
+      {http::verb::post, "/token",
+       "grant_type=refresh_token&refresh_token=" + long_value + "&client_id=test-client",
+       "application/x-www-form-urlencoded"},
+      {http::verb::post, "/revoke", "token=a.b.c&client_id=test-client",
+       "application/x-www-form-urlencoded"},
+      {http::verb::post, "/revoke", "token=eyJhbGciOiJub25lIn0.e30.&client_id=test-client",
+       "application/x-www-form-urlencoded"},
+      {http::verb::post, "/register", "[]", "application/json"},
+      {http::verb::post, "/register", "{\"redirect_uris\":[\"\\ud800\"]}", "application/json"},
+      {http::verb::post, "/register", std::string(70'000, ' '), "application/json"},
+      {http::verb::delete_, "/token", "", ""},
+      {http::verb::get, "/login/", "", ""},
+      {http::verb::get, "/jwks.json/x", "", ""},
+  };
+  Browser b = browser();
+  b.cookies["mcpp_session"] = "\"bogus\"";
+  b.cookies["mcpp_browser"] = std::string(300, 'x');
+  for (const auto& c : cases) {
+    mcpp::testing::Headers h;
+    if (!c.content_type.empty()) h.emplace_back("Content-Type", c.content_type);
+    Reply r = b.send(c.verb, c.target, c.body, h);
+    if (c.target != "/revoke") {  // RFC 7009: unknown tokens are "revoked" with 200
+      EXPECT_GE(r.status, 300) << c.target.substr(0, 100) << " " << c.body.substr(0, 100);
+    }
+    EXPECT_LT(r.status, 500) << c.target.substr(0, 100) << " " << c.body.substr(0, 100) << " → "
+                             << r.body.substr(0, 300);
+    if (r.content_type == "application/json" && r.status >= 400) {
+      EXPECT_TRUE(r.json().as_object().contains("error")) << r.body;
+    }
+  }
+  // Still serving.
+  std::string code = code_for(pkce);
+  EXPECT_EQ(exchange(code, pkce).status, 200);
+}
+
 // ---- keys, JWKS and restarts ----------------------------------------------------------------
 
 TEST_F(AuthorizationServerFlow, SigningKeysRotateAndStayPublishedWhileTheirTokensLive) {

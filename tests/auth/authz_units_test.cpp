@@ -25,6 +25,13 @@ TEST(AuthzForms, DecodesAndFindsDuplicates) {
   EXPECT_EQ(Params::parse("a=1&b=2&a=3")->duplicate(), "a");
   EXPECT_FALSE(Params::parse("a=%zz"));
   EXPECT_FALSE(Params::parse("a=%4"));
+  // Values must be UTF-8 (they are stored as JSON and shown on pages).
+  EXPECT_EQ(Params::parse("a=%C3%A9%E2%82%AC%F0%9F%98%80")->get("a"), "é€😀");
+  EXPECT_FALSE(Params::parse("a=%FF"));
+  EXPECT_FALSE(Params::parse("a=%C3"));
+  EXPECT_FALSE(Params::parse("a=%C0%AF")) << "overlong";
+  EXPECT_FALSE(Params::parse("a=%ED%A0%80")) << "surrogate";
+  EXPECT_FALSE(Params::parse("%FF=1"));
   EXPECT_EQ(form_encode("a b/c?d=é"), "a%20b%2Fc%3Fd%3D%C3%A9");
   EXPECT_EQ(add_query("https://x.example/cb", {{"code", "a b"}, {"state", "s"}}),
             "https://x.example/cb?code=a%20b&state=s");
