@@ -257,6 +257,24 @@ std::int64_t AuthStore::count_clients(std::string_view source) {
   return s.step() ? s.integer(0) : 0;
 }
 
+std::int64_t AuthStore::prune_unused_clients(std::int64_t before) {
+  std::lock_guard lock(mutex_);
+  Statement s = prepare(
+      "DELETE FROM clients WHERE source = 'dcr' AND issued_at < ? "
+      "AND client_id NOT IN (SELECT client_id FROM access_tokens) "
+      "AND client_id NOT IN (SELECT json_extract(data, '$.client_id') FROM refresh_tokens) "
+      "AND client_id NOT IN (SELECT json_extract(data, '$.grant.client_id') FROM codes) "
+      "AND client_id NOT IN (SELECT json_extract(data, '$.client_id') FROM pending_requests)");
+  s.bind(before).run();
+  return s.changes();
+}
+
+std::int64_t AuthStore::count_requests() {
+  std::lock_guard lock(mutex_);
+  Statement s = prepare("SELECT count(*) FROM pending_requests");
+  return s.step() ? s.integer(0) : 0;
+}
+
 void AuthStore::put_request(const PendingRequest& r) {
   json::object data{{"csrf", r.csrf},
                     {"client_id", r.client_id},

@@ -92,10 +92,14 @@ class AuthStore {
   void put_client(const ClientRecord& client);
   std::optional<ClientRecord> client(std::string_view client_id);
   std::int64_t count_clients(std::string_view source);
+  // Deletes dynamically registered clients registered before `before` that hold no code, refresh
+  // token or live access token (registrations that were never used). Returns how many.
+  std::int64_t prune_unused_clients(std::int64_t before);
 
   void put_request(const PendingRequest& request);
   std::optional<PendingRequest> request(std::string_view id, std::int64_t now);
   void delete_request(std::string_view id);
+  std::int64_t count_requests();
   // The newest pending request started in `browser`.
   std::optional<std::string> latest_request(std::string_view browser, std::int64_t now);
 

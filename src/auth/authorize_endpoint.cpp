@@ -191,6 +191,14 @@ Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req)
   std::string scope;
   for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
 
+  const auto max_pending = static_cast<std::int64_t>(o.max_pending_requests);
+  if (store.count_requests() >= max_pending) {
+    store.purge(now());
+    if (store.count_requests() >= max_pending) {
+      co_return fail("temporarily_unavailable", "too many sign-ins in progress; try again later");
+    }
+  }
+
   std::vector<std::pair<std::string, std::string>> headers;
   std::string browser = authz::cookie(req, kBrowserCookie);
   if (browser.size() < 20 || browser.size() > 100) {

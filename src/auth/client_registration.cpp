@@ -330,7 +330,9 @@ HttpReply AuthorizationServer::Impl::register_dynamic(const HttpRequestInfo& req
   std::optional<ClientRecord> client =
       client_from_metadata(v.get_object(), "dcr", o.scopes_supported, err);
   if (!client) return oauth_error(400, err.error, err.description);
-  if (store.count_clients("dcr") >= static_cast<std::int64_t>(o.max_clients)) {
+  if (store.count_clients("dcr") >= static_cast<std::int64_t>(o.max_clients) &&
+      (store.prune_unused_clients(now() - 86'400) == 0 ||
+       store.count_clients("dcr") >= static_cast<std::int64_t>(o.max_clients))) {
     return oauth_error(503, "temporarily_unavailable", "too many registered clients");
   }
   client->client_id = random_token(18);

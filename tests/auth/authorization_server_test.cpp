@@ -144,6 +144,33 @@ TEST_F(AuthorizationServerFlow, DynamicRegistrationRefusesBadMetadata) {
   EXPECT_EQ(b.get("/register").status, 405);
 }
 
+TEST_F(AuthorizationServerFlow, RegistrationsAndLoginPagesAreCapped) {
+  start([](AuthorizationServerOptions& o) {
+    o.max_clients = 2;
+    o.max_pending_requests = 2;
+  });
+  add_client();
+  Browser b = browser();
+  json::value meta{{"redirect_uris", {"https://a.example/cb"}}};
+  EXPECT_EQ(b.post_json("/register", meta).status, 201);
+  EXPECT_EQ(b.post_json("/register", meta).status, 201);
+  Reply full = b.post_json("/register", meta);
+  EXPECT_EQ(full.status, 503);
+  EXPECT_EQ(full.error(), "temporarily_unavailable");
+  // A day later, the registrations that were never used make room.
+  skew += 86'401;
+  EXPECT_EQ(b.post_json("/register", meta).status, 201);
+
+  Pkce pkce;
+  EXPECT_EQ(b.get(authorize_target(pkce)).status, 200);
+  EXPECT_EQ(b.get(authorize_target(pkce)).status, 200);
+  Reply busy = b.get(authorize_target(pkce));
+  EXPECT_EQ(busy.status, 303);
+  EXPECT_EQ(query_of(busy.location)["error"], "temporarily_unavailable");
+  skew += 15 * 60 + 1;  // the open pages expire
+  EXPECT_EQ(b.get(authorize_target(pkce)).status, 200);
+}
+
 TEST_F(AuthorizationServerFlow, RegisteredClientCompletesTheFlow) {
   start();
   Browser b = browser();

@@ -50,7 +50,10 @@ struct AuthorizationServerOptions {
   bool allow_insecure_metadata_fetch = false;
   std::chrono::milliseconds metadata_fetch_timeout{5'000};
   std::size_t max_metadata_bytes = 64 * 1024;
-  std::size_t max_clients = 10'000;  // dynamically registered clients kept at most
+  // Dynamically registered clients kept at most; at the limit, registrations older than a day
+  // that never led to a token are dropped to make room.
+  std::size_t max_clients = 10'000;
+  std::size_t max_pending_requests = 10'000;  // login pages open at once (each one a row)
 
   // The current time (tests move it forward). Defaults to the system clock.
   std::function<std::chrono::system_clock::time_point()> clock;
