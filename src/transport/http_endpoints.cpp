@@ -201,7 +201,8 @@ Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, St
 
 Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request,
                                  StreamWaiter& waiter) {
-  HttpAuthDecision decision = co_await authorize(state, request, nullptr);
+  HttpAuthDecision decision;
+  if (state.options.authorizer) decision = co_await authorize(state, request, nullptr);
   if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
   auto session = create_session(state, true);
   if (!session) {
@@ -257,7 +258,10 @@ Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request) 
     co_return reply_with(
         json_response(http::status::bad_request, jsonrpc::make_error(nullptr, *err)));
   }
-  HttpAuthDecision decision = co_await authorize(state, request, &std::get<json::value>(parsed));
+  HttpAuthDecision decision;
+  if (state.options.authorizer) {
+    decision = co_await authorize(state, request, &std::get<json::value>(parsed));
+  }
   if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
   if (!same_owner(*session, decision.auth)) {
     co_return reply_with(error_response(http::status::not_found, kSessionNotFound,

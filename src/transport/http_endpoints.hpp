@@ -63,7 +63,8 @@ struct Reply {
   std::shared_ptr<void> lease;  // released when the response is over
 };
 
-// Asks HttpOptions::authorizer about a request to an MCP endpoint (allows all without one).
+// Asks HttpOptions::authorizer about a request to an MCP endpoint (allows all without one;
+// callers skip the call, and its coroutine frame, when there is no authorizer).
 // `message`: the parsed payload of a POST, else null.
 Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
                                  const json::value* message);

@@ -118,7 +118,8 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
         json_response(http::status::bad_request, jsonrpc::make_error(nullptr, *err)));
   }
   json::value payload = std::move(std::get<json::value>(parsed));
-  HttpAuthDecision decision = co_await authorize(state, request, &payload);
+  HttpAuthDecision decision;
+  if (state.options.authorizer) decision = co_await authorize(state, request, &payload);
   if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
   std::shared_ptr<const AuthInfo> auth = std::move(decision.auth);
   if (is_stateless_post(request, payload)) {
@@ -280,7 +281,8 @@ Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request,
   }
   std::shared_ptr<const AuthInfo> auth;
   if (request.method() == http::verb::get || request.method() == http::verb::delete_) {
-    HttpAuthDecision decision = co_await authorize(state, request, nullptr);
+    HttpAuthDecision decision;
+    if (state.options.authorizer) decision = co_await authorize(state, request, nullptr);
     if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
     auth = std::move(decision.auth);
   }
