@@ -55,12 +55,44 @@ enum class HttpTransportKind {
   kLegacySse,       // 2024-11-05: GET the URL for an SSE stream, POST to its `endpoint`
 };
 
+// An HTTP server refused a request for want of authorization: a 401, or a 403 whose Bearer
+// challenge says insufficient_scope (RFC 6750 §3.1).
+struct AuthChallenge {
+  int status = 0;                // 401 or 403
+  std::string server_url;        // the HttpTarget's URL (the MCP endpoint)
+  std::string request_url;       // where the refused request went (legacy SSE: its POST endpoint)
+  std::string www_authenticate;  // the response's WWW-Authenticate header ("" when absent)
+  std::string authorization;     // the Authorization header the request carried ("" for none)
+  int attempt = 0;               // how many challenges this request already had (0, 1, 2)
+};
+
+// Supplies the Authorization header of every HTTP request to a server and answers its 401/403
+// challenges (an OAuth client: mcpp::auth::OAuthClient). The transports call it on the client's
+// strand, but it may be shared between clients: implementations synchronise themselves.
+class HttpAuthProvider {
+ public:
+  virtual ~HttpAuthProvider() = default;
+  // The Authorization header value for a request to the server at `server_url` ("" for none).
+  // Must not throw.
+  virtual Task<std::string> authorization(std::string server_url) = 0;
+  // The server refused a request. True: new credentials are ready, send the request again
+  // (each request is retried at most three times). False: give up, the caller gets the HTTP
+  // error. Throws (any std::exception) when authorizing failed; its message goes into the
+  // TransportError the request fails with.
+  virtual Task<bool> on_challenge(AuthChallenge challenge) = 0;
+  // True while the provider waits on the user (a login page in a browser): the client does not
+  // count that time against its requests' timeouts. Thread-safe.
+  virtual bool authorizing() const { return false; }
+};
+
 // A server at a URL (http: or https:).
 struct HttpTarget {
   std::string url;
   HttpTransportKind transport = HttpTransportKind::kAuto;
   std::vector<std::pair<std::string, std::string>> headers;  // sent with every request
   std::string bearer_token;  // sent as "Authorization: Bearer <token>"
+  // Credentials on demand and the answer to 401/403 (OAuth); when set, bearer_token is unused.
+  std::shared_ptr<HttpAuthProvider> auth;
   // Streamable HTTP: open the GET stream for server messages that belong to no request
   // (list_changed notifications, resource updates, requests outside a tool call).
   bool open_event_stream = true;

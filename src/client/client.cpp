@@ -116,6 +116,7 @@ Task<void> Client::Impl::connect_http(HttpTarget target) {
   std::string cache_key = target.url;
   era_key_ = "http:" + target.url;
   open_listen_ = target.open_event_stream;
+  auth_ = target.auth;
   if (kind == HttpTransportKind::kAuto) {
     std::lock_guard lock(g_kind_mu);
     auto it = known_kinds().find(cache_key);
@@ -683,7 +684,7 @@ Task<json::value> Client::Impl::send_request(
     outgoing_.fail(id, {jsonrpc::kConnectionClosed, failure->what(), nullptr});
   } else {
     try {
-      result = co_await outgoing_.wait(slot, timeout);
+      result = co_await await_answer(slot, id, timeout);
     } catch (const RpcError& e) {
       int code = e.error().code;
       if (auto it = failures_.find(key); it != failures_.end()) {
@@ -715,6 +716,38 @@ Task<json::value> Client::Impl::send_request(
     throw *failure;
   }
   co_return result;
+}
+
+Task<json::value> Client::Impl::await_answer(std::shared_ptr<jsonrpc::OutgoingRequests::Slot> slot,
+                                             json::value id, std::chrono::milliseconds timeout) {
+  if (!auth_) co_return co_await outgoing_.wait(std::move(slot), timeout);
+  // A watchdog instead of wait()'s own timer: while the provider waits on the user (a login
+  // page), the deadline moves on.
+  auto timer = std::make_shared<asio::steady_timer>(strand_, timeout);
+  auto watchdog = [](std::shared_ptr<Impl> self, std::shared_ptr<asio::steady_timer> t,
+                     json::value request_id, std::chrono::milliseconds limit) -> Task<void> {
+    for (;;) {
+      boost::system::error_code ec;
+      co_await t->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;  // answered
+      if (self->auth_ && self->auth_->authorizing()) {
+        t->expires_after(limit);
+        continue;
+      }
+      self->outgoing_.fail(
+          request_id,
+          {jsonrpc::kRequestTimeout,
+           "Request timed out after " + std::to_string(limit.count()) + " ms", nullptr});
+      co_return;
+    }
+  };
+  asio::co_spawn(strand_, watchdog(shared_from_this(), timer, std::move(id), timeout),
+                 asio::detached);
+  struct Disarm {
+    std::shared_ptr<asio::steady_timer> t;
+    ~Disarm() { t->cancel(); }
+  } disarm{timer};
+  co_return co_await outgoing_.wait(std::move(slot), std::chrono::hours(24 * 365));
 }
 
 Task<void> Client::Impl::send_cancelled(json::value id, std::string reason) {

@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "client/client_impl.hpp"
+#include "client/www_authenticate.hpp"
 
 namespace mcpp {
 
@@ -28,24 +29,14 @@ auto on_strand(const std::shared_ptr<Client::Impl>& impl, F f) {
   return asio::co_spawn(impl->strand(), std::move(f), asio::use_awaitable);
 }
 
-// The quoted value of `name=` in a WWW-Authenticate challenge, or "".
-std::string auth_param(std::string_view header, std::string_view name) {
-  std::size_t pos = 0;
-  while ((pos = header.find(name, pos)) != std::string_view::npos) {
-    bool starts = pos == 0 || header[pos - 1] == ' ' || header[pos - 1] == ',';
-    std::size_t eq = pos + name.size();
-    while (eq < header.size() && header[eq] == ' ') ++eq;
-    if (starts && eq < header.size() && header[eq] == '=') {
-      std::size_t v = eq + 1;
-      while (v < header.size() && header[v] == ' ') ++v;
-      if (v < header.size() && header[v] == '"') {
-        auto end = header.find('"', v + 1);
-        return std::string(header.substr(v + 1, end == std::string_view::npos ? end : end - v - 1));
-      }
-      auto end = header.find_first_of(", ", v);
-      return std::string(header.substr(v, end == std::string_view::npos ? end : end - v));
-    }
-    pos += name.size();
+// The resource_metadata parameter of the Bearer challenge (or of any challenge), or "".
+std::string resource_metadata_of(std::string_view header) {
+  auto challenges = parse_www_authenticate(header);
+  if (const HttpChallenge* bearer = find_challenge(challenges, "bearer")) {
+    return bearer->param("resource_metadata");
+  }
+  for (const auto& c : challenges) {
+    if (c.has("resource_metadata")) return c.param("resource_metadata");
   }
   return {};
 }
@@ -60,7 +51,7 @@ TransportError::TransportError(Kind kind, std::string message, int http_status,
       kind_(kind),
       http_status_(http_status),
       www_authenticate_(std::move(www_authenticate)),
-      resource_metadata_(auth_param(www_authenticate_, "resource_metadata")) {}
+      resource_metadata_(resource_metadata_of(www_authenticate_)) {}
 
 std::string CallToolResult::text() const {
   std::string out;

@@ -113,7 +113,12 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   bool tools_known_ = false;
   std::shared_ptr<std::stop_source> listen_stop_;
   json::object listen_filter_;
-  bool open_listen_ = true;  // HttpTarget::open_event_stream
+  bool open_listen_ = true;                 // HttpTarget::open_event_stream
+  std::shared_ptr<HttpAuthProvider> auth_;  // HttpTarget::auth
+  // Waits for the answer to request `id`; the time the auth provider spends waiting on the user
+  // does not count against `timeout`.
+  Task<json::value> await_answer(std::shared_ptr<jsonrpc::OutgoingRequests::Slot> slot,
+                                 json::value id, std::chrono::milliseconds timeout);
   Task<void> send_cancelled(json::value id, std::string reason);
 
   Strand strand_;

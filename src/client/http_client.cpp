@@ -277,6 +277,17 @@ std::string HttpResponse::header(std::string_view name) const {
   return it == h.end() ? std::string() : std::string(it->value());
 }
 
+std::string HttpResponse::header_joined(std::string_view name) const {
+  const auto& h = s_->parser.get();
+  std::string out;
+  auto range = h.equal_range(beast::string_view(name.data(), name.size()));
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!out.empty()) out += ", ";
+    out += std::string(it->value());
+  }
+  return out;
+}
+
 std::string HttpResponse::media_type() const {
   std::string ct = header("Content-Type");
   auto semi = ct.find(';');
@@ -498,7 +509,7 @@ Task<void> check_http_status(HttpResponse& response, std::string_view url) {
   }
   if (!detail.empty()) message += ": " + detail;
   throw TransportError(TransportError::Kind::kHttpStatus, message, status,
-                       response.header("WWW-Authenticate"));
+                       response.header_joined("WWW-Authenticate"));
 }
 
 std::string url_origin(std::string_view url) {

@@ -31,6 +31,8 @@ class HttpResponse {
   std::string reason() const;
   // A header's value, or "" when absent (names are case-insensitive).
   std::string header(std::string_view name) const;
+  // Every value of a header that may repeat (WWW-Authenticate), joined with ", ".
+  std::string header_joined(std::string_view name) const;
   // The media type of Content-Type, lowercase, without parameters.
   std::string media_type() const;
 

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "client/http_auth.hpp"
 #include "client/http_client.hpp"
 #include "client/sse_parser.hpp"
 #include "client/transport.hpp"
@@ -27,8 +28,8 @@ class LegacySseCore : public std::enable_shared_from_this<LegacySseCore> {
     }
     HttpHeaders h = common_headers();
     h.emplace_back("Accept", "text/event-stream");
-    auto response = co_await http_.send(HttpClient::Method::kGet, target_.url, h, {},
-                                        target_.connect_timeout, stream_abort_);
+    auto response = co_await send_authorized(http_, target_, HttpClient::Method::kGet, target_.url,
+                                             h, {}, target_.connect_timeout, stream_abort_);
     co_await check_http_status(*response, target_.url);
     if (response->media_type() != "text/event-stream") {
       throw TransportError(TransportError::Kind::kProtocol,
@@ -75,8 +76,8 @@ class LegacySseCore : public std::enable_shared_from_this<LegacySseCore> {
     auto self = shared_from_this();
     HttpHeaders h = common_headers();
     h.emplace_back("Content-Type", "application/json");
-    auto response = co_await http_.send(HttpClient::Method::kPost, endpoint_, h,
-                                        json::serialize(message), target_.connect_timeout);
+    auto response = co_await send_authorized(http_, target_, HttpClient::Method::kPost, endpoint_,
+                                             h, json::serialize(message), target_.connect_timeout);
     co_await check_http_status(*response, endpoint_);
     co_await response->read_body(64 * 1024, target_.connect_timeout);
   }
@@ -95,9 +96,6 @@ class LegacySseCore : public std::enable_shared_from_this<LegacySseCore> {
  private:
   HttpHeaders common_headers() const {
     HttpHeaders h;
-    if (!target_.bearer_token.empty()) {
-      h.emplace_back("Authorization", "Bearer " + target_.bearer_token);
-    }
     for (const auto& kv : target_.headers) h.push_back(kv);
     return h;
   }

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 
+#include "client/http_auth.hpp"
 #include "client/http_client.hpp"
 #include "client/request_headers.hpp"
 #include "client/sse_parser.hpp"
@@ -79,8 +80,8 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
     if (stateless_) {
       for (auto& kv : standard_headers_for(message)) h.push_back(std::move(kv));
     }
-    auto response = co_await http_.send(HttpClient::Method::kPost, target_.url, h,
-                                        json::serialize(message), target_.connect_timeout);
+    auto response = co_await send_authorized(http_, target_, HttpClient::Method::kPost, target_.url,
+                                             h, json::serialize(message), target_.connect_timeout);
     co_await check_status(*response);
     std::string body =
         co_await response->read_body(target_.max_message_bytes, target_.connect_timeout);
@@ -122,8 +123,9 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
     abort_streams();
     if (!session_id_.empty()) {
       try {
-        auto response = co_await http_.send(HttpClient::Method::kDelete, target_.url,
-                                            headers(false, false), {}, target_.connect_timeout);
+        auto response = co_await send_authorized(http_, target_, HttpClient::Method::kDelete,
+                                                 target_.url, headers(false, false), {},
+                                                 target_.connect_timeout, nullptr, false);
         co_await response->read_body(64 * 1024, target_.connect_timeout);
       } catch (const TransportError&) {
         // The session ends on the server's side anyway, when it expires.
@@ -161,9 +163,6 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
       h.emplace_back("MCP-Protocol-Version", protocol_version_);
     }
     if (last_event_id) h.emplace_back("Last-Event-ID", *last_event_id);
-    if (!target_.bearer_token.empty()) {
-      h.emplace_back("Authorization", "Bearer " + target_.bearer_token);
-    }
     for (const auto& kv : target_.headers) h.push_back(kv);
     return h;
   }
@@ -226,7 +225,7 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
       message += ": " + detail;
     }
     throw TransportError(TransportError::Kind::kHttpStatus, message, response.status(),
-                         response.header("WWW-Authenticate"));
+                         response.header_joined("WWW-Authenticate"));
   }
 
   static Task<void> exchange(std::shared_ptr<StreamableCore> self, json::value message,
@@ -243,9 +242,9 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
         for (auto& kv : standard_headers_for(message)) h.push_back(std::move(kv));
         for (auto& kv : extra) h.push_back(std::move(kv));
       }
-      auto response =
-          co_await self->http_.send(HttpClient::Method::kPost, self->target_.url, h,
-                                    json::serialize(message), std::chrono::milliseconds(0), abort);
+      auto response = co_await send_authorized(
+          self->http_, self->target_, HttpClient::Method::kPost, self->target_.url, h,
+          json::serialize(message), std::chrono::milliseconds(0), abort);
       bool answered = false;
       if (self->stateless_ && response->status() >= 400 &&
           response->media_type() == "application/json") {
@@ -370,9 +369,9 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
         std::unique_ptr<HttpResponse> next;
         try {
           std::string last = parser.last_event_id();
-          next =
-              co_await http_.send(HttpClient::Method::kGet, target_.url,
-                                  headers(false, true, &last), {}, target_.connect_timeout, abort);
+          next = co_await send_authorized(http_, target_, HttpClient::Method::kGet, target_.url,
+                                          headers(false, true, &last), {}, target_.connect_timeout,
+                                          abort);
         } catch (const TransportError& e) {
           if (closed_ || abort->aborted()) co_return;
           if (e.kind() == TransportError::Kind::kUnreachable ||
@@ -403,8 +402,8 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
       std::unique_ptr<HttpResponse> response;
       try {
         std::string last = parser.last_event_id();
-        response = co_await self->http_.send(
-            HttpClient::Method::kGet, self->target_.url,
+        response = co_await send_authorized(
+            self->http_, self->target_, HttpClient::Method::kGet, self->target_.url,
             self->headers(false, true, parser.has_event_id() ? &last : nullptr), {},
             self->target_.connect_timeout, abort);
       } catch (const TransportError&) {
