@@ -2,7 +2,8 @@
 // last argument, the scenario is in MCP_CONFORMANCE_SCENARIO (its extra data, if any, in
 // MCP_CONFORMANCE_CONTEXT) and the revision in MCP_CONFORMANCE_PROTOCOL_VERSION: 2026-07-28 lets
 // the client choose the era as any application would (server/discover first); a stateful
-// revision pins the stateful era at that revision. It does what the scenario expects.
+// revision pins the stateful era at that revision. It does what the scenario expects; OAuth is
+// always on (the auth/ scenarios' servers answer 401 and 403).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <string>
 
+#include "mcpp/auth/oauth_client.hpp"
 #include "mcpp/client.hpp"
 
 namespace {
@@ -47,14 +49,44 @@ object sample_arguments(const mcpp::ToolInfo& tool) {
   return args;
 }
 
-// The tool calls a scenario's context asks for: {"toolCalls": [{"name", "arguments"}]}.
-std::vector<std::pair<std::string, object>> context_tool_calls() {
-  std::vector<std::pair<std::string, object>> calls;
+mcpp::json::value context_json() {
   std::string text = env("MCP_CONFORMANCE_CONTEXT");
-  if (text.empty()) return calls;
+  if (text.empty()) return nullptr;
   boost::system::error_code ec;
   mcpp::json::value context = mcpp::json::parse(text, ec);
   if (ec) throw std::runtime_error("MCP_CONFORMANCE_CONTEXT is not JSON: " + ec.message());
+  return context;
+}
+
+// The client ID metadata document URL the auth/ scenarios expect.
+constexpr const char* kClientMetadataUrl = "https://conformance-test.local/client-metadata.json";
+
+// OAuth as any app would configure it, with a user agent that follows the authorization
+// server's redirect (the suite's authorization servers grant without a login page) and the
+// pre-registered credentials of the scenario's context ({client_id, client_secret, issuer}).
+std::shared_ptr<mcpp::auth::OAuthClient> make_oauth(const asio::any_io_executor& ex) {
+  mcpp::auth::OAuthOptions o;
+  o.redirect_uri = "http://localhost:3000/callback";
+  o.user_agent = mcpp::auth::redirect_following_user_agent(ex);
+  o.client_metadata_url = kClientMetadataUrl;
+  o.client_name = "mcpp-conformance-client";
+  mcpp::json::value context = context_json();
+  if (std::string id(mcpp::find_string(context, "client_id")); !id.empty()) {
+    o.clients.push_back(
+        {.issuer = std::string(mcpp::find_string(context, "issuer")),
+         .client_id = id,
+         .client_secret = std::string(mcpp::find_string(context, "client_secret"))});
+  }
+  o.http_timeout = std::chrono::seconds(10);
+  o.on_progress = [](std::string_view p) { std::cerr << "oauth: " << p << "\n"; };
+  o.on_warning = [](std::string_view w) { std::cerr << "oauth: warning: " << w << "\n"; };
+  return std::make_shared<mcpp::auth::OAuthClient>(ex, std::move(o));
+}
+
+// The tool calls a scenario's context asks for: {"toolCalls": [{"name", "arguments"}]}.
+std::vector<std::pair<std::string, object>> context_tool_calls() {
+  std::vector<std::pair<std::string, object>> calls;
+  mcpp::json::value context = context_json();
   const mcpp::json::value* list = mcpp::find(context, "toolCalls");
   if (!list || !list->is_array()) return calls;
   for (const auto& c : list->get_array()) {
@@ -100,6 +132,7 @@ mcpp::Task<int> run(std::string url, std::string scenario) {
 
   mcpp::HttpTarget target;
   target.url = url;
+  target.auth = make_oauth(co_await asio::this_coro::executor);
   co_await client.connect(std::move(target));
   std::cerr << "connected: " << mcpp::json::serialize(client.server().server_info) << " "
             << client.server().protocol_version
@@ -150,6 +183,9 @@ mcpp::Task<int> run(std::string url, std::string scenario) {
     tool = "test_client_elicitation_defaults";
   } else if (scenario == "sse-retry") {
     tool = "test_reconnection";
+  } else if (scenario.starts_with("auth/") && find_tool(tools, "test-tool")) {
+    // The auth/ servers check the token on every request (a call may need more scopes).
+    tool = "test-tool";
   } else if (scenario == "json-schema-2020-12-preservation") {
     const mcpp::ToolInfo* focal = find_tool(tools, "json_schema_2020_12_tool");
     if (!focal) throw std::runtime_error("the server has no json_schema_2020_12_tool");
