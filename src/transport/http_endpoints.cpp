@@ -104,11 +104,15 @@ std::shared_ptr<HttpSession> create_session(HttpServerState& state, bool legacy)
 
 // ---- authorization and extra routes ---------------------------------------------------------
 
+Task<HttpAuthDecision> HttpAuthorizer::authorize_request(const HttpAuthRequest& request) {
+  co_return co_await authorize(request.authorization, request.message);
+}
+
 Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
-                                 const json::value* message) {
+                                 const json::value* message, std::string_view peer_address) {
   if (!state.options.authorizer) co_return HttpAuthDecision{};
-  std::string_view authorization = header_value(request, "Authorization");
-  co_return co_await state.options.authorizer->authorize(authorization, message);
+  HttpAuthRequest r{header_value(request, "Authorization"), message, peer_address};
+  co_return co_await state.options.authorizer->authorize_request(r);
 }
 
 HttpResponse to_response(const HttpReply& reply) {
@@ -181,16 +185,18 @@ Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, St
     co_return reply_with(
         error_response(http::status::forbidden, jsonrpc::kInvalidRequest, std::move(why)));
   }
-  if (path == o.endpoint) co_return co_await handle_mcp_endpoint(state, request, waiter);
+  if (path == o.endpoint) {
+    co_return co_await handle_mcp_endpoint(state, request, waiter, peer_address);
+  }
   if (!o.sse_endpoint.empty() && path == o.sse_endpoint) {
     if (request.method() != http::verb::get) co_return reply_with(method_not_allowed(path, "GET"));
-    co_return co_await handle_legacy_stream(state, request, waiter);
+    co_return co_await handle_legacy_stream(state, request, waiter, peer_address);
   }
   if (!o.messages_endpoint.empty() && path == o.messages_endpoint) {
     if (request.method() != http::verb::post) {
       co_return reply_with(method_not_allowed(path, "POST"));
     }
-    co_return co_await handle_legacy_message(state, request);
+    co_return co_await handle_legacy_message(state, request, peer_address);
   }
   co_return reply_with(error_response(
       http::status::not_found, jsonrpc::kInvalidRequest,
@@ -199,10 +205,12 @@ Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, St
 
 // ---- legacy HTTP+SSE (2024-11-05) -------------------------------------------------------------
 
-Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request,
-                                 StreamWaiter& waiter) {
+Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                                 std::string_view peer_address) {
   HttpAuthDecision decision;
-  if (state.options.authorizer) decision = co_await authorize(state, request, nullptr);
+  if (state.options.authorizer) {
+    decision = co_await authorize(state, request, nullptr, peer_address);
+  }
   if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
   auto session = create_session(state, true);
   if (!session) {
@@ -228,7 +236,8 @@ Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request,
   co_return r;
 }
 
-Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request) {
+Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request,
+                                  std::string_view peer_address) {
   std::string_view target(request.target().data(), request.target().size());
   std::string id;
   if (auto url = boost::urls::parse_origin_form(target)) {
@@ -260,7 +269,7 @@ Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request) 
   }
   HttpAuthDecision decision;
   if (state.options.authorizer) {
-    decision = co_await authorize(state, request, &std::get<json::value>(parsed));
+    decision = co_await authorize(state, request, &std::get<json::value>(parsed), peer_address);
   }
   if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
   if (!same_owner(*session, decision.auth)) {

@@ -65,9 +65,9 @@ struct Reply {
 
 // Asks HttpOptions::authorizer about a request to an MCP endpoint (allows all without one;
 // callers skip the call, and its coroutine frame, when there is no authorizer).
-// `message`: the parsed payload of a POST, else null.
+// `message`: the parsed payload of a POST, else null; `peer_address`: the TCP peer's address.
 Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
-                                 const json::value* message);
+                                 const json::value* message, std::string_view peer_address);
 // An HttpReply (from a route or an authorizer) as a Beast response.
 HttpResponse to_response(const HttpReply& reply);
 // True when `session` may serve a request from `auth` (the creator's subject, if it had one).
@@ -78,11 +78,13 @@ bool same_owner(const HttpSession& session, const std::shared_ptr<const AuthInfo
 Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
                                 std::string_view peer_address = {});
 
-// The endpoints (http_endpoints.cpp routes to them).
-Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter);
-Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request,
-                                 StreamWaiter& waiter);
-Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request);
+// The endpoints (http_endpoints.cpp routes to them); `peer_address` is the TCP peer's address.
+Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                                std::string_view peer_address);
+Task<Reply> handle_legacy_stream(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                                 std::string_view peer_address);
+Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request,
+                                  std::string_view peer_address);
 // The stateless revision (2026-07-28) on the MCP endpoint.
 bool is_stateless_post(const HttpRequest& request, const json::value& payload);
 // A GET or DELETE from a client of the stateless revision (answered 405).

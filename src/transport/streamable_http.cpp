@@ -98,7 +98,8 @@ void end_session(HttpServerState& state, const std::shared_ptr<HttpSession>& ses
   session->close();
 }
 
-Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter) {
+Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                        std::string_view peer_address) {
   std::string_view accept = header_value(request, "Accept");
   if (!accepts_media_type(accept, "application/json") ||
       !accepts_media_type(accept, "text/event-stream")) {
@@ -119,7 +120,8 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
   }
   json::value payload = std::move(std::get<json::value>(parsed));
   HttpAuthDecision decision;
-  if (state.options.authorizer) decision = co_await authorize(state, request, &payload);
+  if (state.options.authorizer)
+    decision = co_await authorize(state, request, &payload, peer_address);
   if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
   std::shared_ptr<const AuthInfo> auth = std::move(decision.auth);
   if (is_stateless_post(request, payload)) {
@@ -269,8 +271,8 @@ Task<Reply> handle_delete(HttpServerState& state, HttpRequest& request,
 
 }  // namespace
 
-Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request,
-                                StreamWaiter& waiter) {
+Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
+                                std::string_view peer_address) {
   if (request.method() != http::verb::post && is_stateless_request(request)) {
     HttpResponse r = error_response(
         http::status::method_not_allowed, jsonrpc::kInvalidRequest,
@@ -282,13 +284,15 @@ Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request,
   std::shared_ptr<const AuthInfo> auth;
   if (request.method() == http::verb::get || request.method() == http::verb::delete_) {
     HttpAuthDecision decision;
-    if (state.options.authorizer) decision = co_await authorize(state, request, nullptr);
+    if (state.options.authorizer) {
+      decision = co_await authorize(state, request, nullptr, peer_address);
+    }
     if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
     auth = std::move(decision.auth);
   }
   switch (request.method()) {
     case http::verb::post:
-      co_return co_await handle_post(state, request, waiter);
+      co_return co_await handle_post(state, request, waiter, peer_address);
     case http::verb::get:
       co_return co_await handle_get(state, request, waiter, std::move(auth));
     case http::verb::delete_:

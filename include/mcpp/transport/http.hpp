@@ -54,6 +54,13 @@ struct HttpAuthDecision {
   std::shared_ptr<const AuthInfo> auth;  // who sent it (null: anonymous, where allowed)
 };
 
+// One request to the MCP endpoints, as an HttpAuthorizer sees it.
+struct HttpAuthRequest {
+  std::string_view authorization;        // the Authorization header ("" when absent)
+  const json::value* message = nullptr;  // a POST's parsed payload; null for GET and DELETE
+  std::string_view peer_address;         // the TCP peer's IP address
+};
+
 // Checks the credentials of every request to the MCP endpoints (an OAuth resource server, see
 // mcpp/auth/resource_server.hpp). Called on the connection's strand; may co_await (a JWKS
 // fetch, token introspection); must not throw.
@@ -64,6 +71,9 @@ class HttpAuthorizer {
   // payload of a POST (a message or a batch), null for GET and DELETE.
   virtual Task<HttpAuthDecision> authorize(std::string_view authorization,
                                            const json::value* message) = 0;
+  // What the transport calls: the whole request. By default, authorize() with its header and
+  // message; override it to look at more (a rate limiter keys anonymous callers by address).
+  virtual Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request);
 };
 
 struct HttpOptions {

@@ -1,0 +1,253 @@
+// The incremental indexer: walk, compare with what the store remembers, extract what changed,
+// remove what is gone.
+#include "knowledge/indexer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <system_error>
+
+#include "knowledge/audit_log.hpp"
+#include "knowledge/text_extract.hpp"
+
+namespace mcpp::knowledge {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kBatch = 256;  // documents per transaction
+
+bool hidden(const fs::path& p) {
+  std::string name = p.filename().string();
+  return name.size() > 1 && name[0] == '.' && name != "..";
+}
+
+std::string percent_encode_path(std::string_view path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : path) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::int64_t mtime_ns(const fs::file_time_type& t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::string iso_time_of(std::int64_t ns) {
+  auto tp = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+  std::time_t secs = std::chrono::system_clock::to_time_t(tp);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// A file found under a root.
+struct Candidate {
+  fs::path path;      // absolute, lexically normal
+  fs::path relative;  // to its root's folder (the file name for a file root)
+};
+
+// Reads a whole file; std::nullopt and a reason on failure.
+std::optional<std::string> read_file(const fs::path& p, std::string& why) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    why = std::string("cannot read: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    why = "cannot read: I/O error";
+    return std::nullopt;
+  }
+  return std::move(ss).str();
+}
+
+void walk(const fs::path& root, const IndexOptions& options, std::vector<Candidate>& out,
+          std::vector<IndexNote>& notes) {
+  std::error_code ec;
+  auto status = fs::status(root, ec);
+  if (ec || !fs::exists(status)) {
+    notes.push_back({root, "does not exist"});
+    return;
+  }
+  if (fs::is_regular_file(status)) {
+    out.push_back({root, root.filename()});
+    return;
+  }
+  if (!fs::is_directory(status)) {
+    notes.push_back({root, "not a regular file or folder"});
+    return;
+  }
+  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
+  if (ec) {
+    notes.push_back({root, "cannot list: " + ec.message()});
+    return;
+  }
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      notes.push_back({it->path(), "cannot list: " + ec.message()});
+      ec.clear();
+      break;
+    }
+    const fs::path& p = it->path();
+    if (!options.include_hidden && hidden(p)) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code fec;
+    if (it->is_symlink(fec)) continue;  // links could loop or leave the root
+    if (it->is_regular_file(fec)) out.push_back({p, p.lexically_relative(root)});
+  }
+}
+
+bool under(const std::string& path, const std::string& root) {
+  if (path == root) return true;
+  if (!path.starts_with(root)) return false;
+  return root.ends_with('/') || path[root.size()] == '/';
+}
+
+}  // namespace
+
+std::string document_id_for_path(const fs::path& absolute) {
+  return sha256_hex(absolute.string()).substr(0, 16);
+}
+
+IndexSummary index_paths(KnowledgeStore& store, const std::vector<fs::path>& roots,
+                         const IndexOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  IndexSummary summary;
+  std::vector<Candidate> candidates;
+  std::vector<std::string> root_strings;
+  for (const auto& r : roots) {
+    std::error_code ec;
+    fs::path abs = fs::absolute(r, ec).lexically_normal();
+    if (ec) abs = r;
+    std::string s = abs.string();
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    abs = s;
+    root_strings.push_back(s);
+    walk(abs, options, candidates, summary.notes);
+  }
+
+  // What the store knows of files under these roots.
+  std::map<std::string, FileState> known;
+  for (const auto& root : root_strings) {
+    for (auto& f : store.files(root)) {
+      if (under(f.path, root)) known.emplace(f.path, std::move(f));
+    }
+  }
+
+  std::set<std::string> present;
+  std::size_t in_batch = 0;
+  std::optional<Transaction> tx;
+  auto commit_if_full = [&](bool force) {
+    if (tx && (force || in_batch >= kBatch)) {
+      tx->commit();
+      tx.reset();
+      in_batch = 0;
+    }
+  };
+  auto write = [&]() {
+    if (!tx) tx.emplace(store.database());
+    ++in_batch;
+  };
+
+  IndexProgress progress{0, candidates.size(), nullptr};
+  for (const auto& c : candidates) {
+    ++summary.seen;
+    progress.current = &c.path;
+    std::string path = c.path.string();
+    auto note = [&](std::string reason) {
+      ++summary.skipped;
+      summary.notes.push_back({c.path, std::move(reason)});
+    };
+    std::error_code ec;
+    std::uintmax_t size = fs::file_size(c.path, ec);
+    fs::file_time_type mtime = ec ? fs::file_time_type{} : fs::last_write_time(c.path, ec);
+    if (ec) {
+      note("cannot stat: " + ec.message());
+    } else if (size > options.max_file_bytes) {
+      note("larger than " + std::to_string(options.max_file_bytes / (1024 * 1024)) + " MiB");
+    } else {
+      auto k = known.find(path);
+      const std::int64_t ns = mtime_ns(mtime);
+      if (k != known.end() && k->second.modified_ns == ns &&
+          k->second.size == static_cast<std::int64_t>(size)) {
+        ++summary.unchanged;
+        present.insert(path);
+      } else {
+        std::string why;
+        std::optional<std::string> bytes = read_file(c.path, why);
+        if (!bytes) {
+          note(why);
+        } else {
+          std::string hash = sha256_hex(*bytes);
+          if (k != known.end() && k->second.content_hash == hash) {
+            write();
+            store.touch(k->second.id, ns, static_cast<std::int64_t>(bytes->size()));
+            ++summary.unchanged;
+            present.insert(path);
+          } else if (Extraction ex = extract_text(c.path, *bytes); !ex.document) {
+            note(ex.skipped);
+          } else {
+            Document d;
+            d.id = document_id_for_path(c.path);
+            d.title = ex.document->title.empty() ? c.relative.string() : ex.document->title;
+            d.text = std::move(ex.document->text);
+            d.mime_type = std::move(ex.document->mime_type);
+            d.url = options.url_prefix.empty()
+                        ? "file://" + percent_encode_path(path)
+                        : options.url_prefix + percent_encode_path(c.relative.string());
+            d.path = path;
+            d.modified_ns = ns;
+            d.size = static_cast<std::int64_t>(bytes->size());
+            d.content_hash = hash;
+            d.metadata = {{"source", "file"},
+                          {"path", c.relative.string()},
+                          {"mime_type", d.mime_type},
+                          {"size", d.size},
+                          {"modified", iso_time_of(ns)}};
+            write();
+            store.put(d);
+            ++(k == known.end() ? summary.added : summary.updated);
+            present.insert(path);
+          }
+        }
+      }
+    }
+    ++progress.done;
+    if (options.on_progress) options.on_progress(progress);
+    commit_if_full(false);
+  }
+  // Gone (or no longer indexable): remove.
+  for (const auto& [path, state] : known) {
+    if (present.count(path)) continue;
+    write();
+    if (store.remove(state.id)) ++summary.removed;
+    commit_if_full(false);
+  }
+  commit_if_full(true);
+  summary.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  return summary;
+}
+
+}  // namespace mcpp::knowledge

@@ -1,0 +1,296 @@
+// The knowledge store: schema, writes, lookups and ranked full-text search.
+#include "knowledge/store.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <ctime>
+#include <unordered_set>
+
+namespace mcpp::knowledge {
+
+namespace {
+
+constexpr std::size_t kMaxQueryBytes = 1000;
+constexpr std::size_t kMaxTerms = 32;
+constexpr std::size_t kMaxResults = 50;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS documents(
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  url TEXT NOT NULL,
+  mime_type TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  path TEXT,
+  modified_ns INTEGER NOT NULL DEFAULT 0,
+  size INTEGER NOT NULL DEFAULT 0,
+  content_hash TEXT NOT NULL,
+  indexed_at INTEGER NOT NULL,
+  text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_by_path ON documents(path) WHERE path IS NOT NULL;
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+  title, text, content='documents', content_rowid='rowid',
+  tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
+  INSERT INTO documents_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGIN
+  INSERT INTO documents_fts(documents_fts, rowid, title, text)
+    VALUES ('delete', old.rowid, old.title, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE OF title, text ON documents BEGIN
+  INSERT INTO documents_fts(documents_fts, rowid, title, text)
+    VALUES ('delete', old.rowid, old.title, old.text);
+  INSERT INTO documents_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+)sql";
+
+constexpr std::array<std::string_view, 44> kStopWords{
+    "a",    "an",  "and",  "are", "as",   "at",   "be",    "by",    "can",  "do",    "does",
+    "did",  "for", "from", "has", "have", "how",  "i",     "in",    "into", "is",    "it",
+    "its",  "me",  "my",   "of",  "on",   "or",   "our",   "that",  "the",  "their", "there",
+    "this", "to",  "was",  "we",  "what", "when", "where", "which", "who",  "why",   "with"};
+
+bool is_word_byte(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return std::isalnum(u) || u >= 0x80;
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct Term {
+  std::vector<std::string> words;  // several: a phrase
+  bool prefix = false;
+};
+
+}  // namespace
+
+std::string fts_query(std::string_view query, bool any) {
+  if (query.size() > kMaxQueryBytes) {
+    throw QueryError("the query is too long (" + std::to_string(query.size()) + " bytes; at most " +
+                     std::to_string(kMaxQueryBytes) + ")");
+  }
+  std::vector<Term> terms;
+  std::size_t i = 0;
+  auto words_in = [](std::string_view s) {
+    std::vector<std::string> out;
+    std::size_t k = 0;
+    while (k < s.size()) {
+      while (k < s.size() && !is_word_byte(s[k])) ++k;
+      std::size_t start = k;
+      while (k < s.size() && is_word_byte(s[k])) ++k;
+      if (k > start) out.push_back(lower_ascii(s.substr(start, k - start)));
+    }
+    return out;
+  };
+  while (i < query.size() && terms.size() < kMaxTerms) {
+    char c = query[i];
+    if (c == '"') {
+      std::size_t close = query.find('"', i + 1);
+      if (close == std::string_view::npos) close = query.size();
+      Term t{words_in(query.substr(i + 1, close - i - 1)), false};
+      if (!t.words.empty()) terms.push_back(std::move(t));
+      i = close + 1;
+      continue;
+    }
+    if (!is_word_byte(c)) {
+      ++i;
+      continue;
+    }
+    std::size_t start = i;
+    while (i < query.size() && is_word_byte(query[i])) ++i;
+    Term t{{lower_ascii(query.substr(start, i - start))}, i < query.size() && query[i] == '*'};
+    terms.push_back(std::move(t));
+  }
+  if (terms.empty()) {
+    throw QueryError("the query has no words to search for: give one or more keywords");
+  }
+  auto is_stop = [](const Term& t) {
+    return t.words.size() == 1 && !t.prefix &&
+           std::find(kStopWords.begin(), kStopWords.end(), t.words[0]) != kStopWords.end();
+  };
+  if (!std::all_of(terms.begin(), terms.end(), is_stop)) {
+    std::erase_if(terms, is_stop);
+  }
+  std::string out;
+  std::unordered_set<std::string> seen;
+  for (const auto& t : terms) {
+    std::string quoted = "\"";
+    for (std::size_t k = 0; k < t.words.size(); ++k) {
+      if (k) quoted += ' ';
+      quoted += t.words[k];  // letters and digits only: nothing to escape
+    }
+    quoted += '"';
+    if (t.prefix) quoted += '*';
+    if (!seen.insert(quoted).second) continue;
+    if (!out.empty()) out += any ? " OR " : " ";
+    out += quoted;
+  }
+  return out;
+}
+
+KnowledgeStore::KnowledgeStore(const std::string& path, bool read_only)
+    : db_(std::make_shared<Database>(path, read_only)) {
+  std::lock_guard lock(db_->mutex());
+  if (read_only) {
+    Statement s(*db_, "SELECT count(*) FROM sqlite_master WHERE name = 'documents'");
+    if (!s.step() || s.integer(0) == 0) {
+      throw StoreError(path + " is not an mcpp store (no documents table)");
+    }
+    return;
+  }
+  db_->exec(kSchema);
+  Statement version(*db_, "PRAGMA user_version");
+  if (version.step() && version.integer(0) == 0) {
+    // bm25 weights: a match in the title counts four times one in the text.
+    db_->exec("INSERT INTO documents_fts(documents_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)')");
+    db_->exec("PRAGMA user_version = 1");
+  }
+}
+
+void KnowledgeStore::put(const Document& doc) {
+  std::lock_guard lock(db_->mutex());
+  Statement s(*db_, R"sql(
+INSERT INTO documents(id, title, url, mime_type, metadata, path, modified_ns, size, content_hash,
+                      indexed_at, text)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT(id) DO UPDATE SET title = excluded.title, url = excluded.url,
+  mime_type = excluded.mime_type, metadata = excluded.metadata, path = excluded.path,
+  modified_ns = excluded.modified_ns, size = excluded.size, content_hash = excluded.content_hash,
+  indexed_at = excluded.indexed_at, text = excluded.text)sql");
+  std::int64_t now =
+      doc.indexed_at ? doc.indexed_at : static_cast<std::int64_t>(std::time(nullptr));
+  s.bind(doc.id)
+      .bind(doc.title)
+      .bind(doc.url)
+      .bind(doc.mime_type)
+      .bind(json::serialize(doc.metadata))
+      .bind(doc.path)
+      .bind(doc.modified_ns)
+      .bind(doc.size)
+      .bind(doc.content_hash)
+      .bind(now)
+      .bind(doc.text);
+  s.run();
+}
+
+bool KnowledgeStore::remove(std::string_view id) {
+  std::lock_guard lock(db_->mutex());
+  Statement s(*db_, "DELETE FROM documents WHERE id = ?1");
+  s.bind(id).run();
+  Statement changes(*db_, "SELECT changes()");
+  return changes.step() && changes.integer(0) > 0;
+}
+
+std::optional<Document> KnowledgeStore::get(std::string_view id) {
+  std::lock_guard lock(db_->mutex());
+  Statement s(*db_, R"sql(
+SELECT id, title, url, mime_type, metadata, path, modified_ns, size, content_hash, indexed_at, text
+FROM documents WHERE id = ?1)sql");
+  s.bind(id);
+  if (!s.step()) return std::nullopt;
+  Document d;
+  d.id = s.text(0);
+  d.title = s.text(1);
+  d.url = s.text(2);
+  d.mime_type = s.text(3);
+  boost::system::error_code ec;
+  json::value meta = json::parse(s.text(4), ec);
+  if (!ec && meta.is_object()) d.metadata = std::move(meta.get_object());
+  d.path = s.optional_text(5);
+  d.modified_ns = s.integer(6);
+  d.size = s.integer(7);
+  d.content_hash = s.text(8);
+  d.indexed_at = s.integer(9);
+  d.text = s.text(10);
+  return d;
+}
+
+bool KnowledgeStore::exists(std::string_view id) {
+  std::lock_guard lock(db_->mutex());
+  Statement s(*db_, "SELECT 1 FROM documents WHERE id = ?1");
+  s.bind(id);
+  return s.step();
+}
+
+std::vector<SearchHit> KnowledgeStore::run_search(const std::string& match, std::size_t limit) {
+  Statement s(*db_, R"sql(
+WITH hits AS (
+  SELECT rowid, snippet(documents_fts, -1, '**', '**', '…', 16) AS snip, rank
+  FROM documents_fts WHERE documents_fts MATCH ?1 ORDER BY rank LIMIT ?2)
+SELECT d.id, d.title, d.url, hits.snip, hits.rank
+FROM hits JOIN documents d ON d.rowid = hits.rowid ORDER BY hits.rank)sql");
+  s.bind(match).bind(static_cast<std::int64_t>(limit));
+  std::vector<SearchHit> hits;
+  while (s.step()) {
+    hits.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.real(4)});
+  }
+  return hits;
+}
+
+std::vector<SearchHit> KnowledgeStore::search(std::string_view query, std::size_t limit) {
+  limit = std::clamp<std::size_t>(limit, 1, kMaxResults);
+  std::string all = fts_query(query, false);
+  std::lock_guard lock(db_->mutex());
+  std::vector<SearchHit> hits = run_search(all, limit);
+  if (hits.size() < limit) {
+    std::string any = fts_query(query, true);
+    if (any != all) {
+      std::unordered_set<std::string> have;
+      for (const auto& h : hits) have.insert(h.id);
+      for (auto& h : run_search(any, limit)) {
+        if (hits.size() >= limit) break;
+        if (have.insert(h.id).second) hits.push_back(std::move(h));
+      }
+    }
+  }
+  return hits;
+}
+
+std::int64_t KnowledgeStore::count() {
+  std::lock_guard lock(db_->mutex());
+  Statement s(*db_, "SELECT count(*) FROM documents");
+  return s.step() ? s.integer(0) : 0;
+}
+
+std::vector<FileState> KnowledgeStore::files(std::string_view prefix) {
+  std::lock_guard lock(db_->mutex());
+  Statement s(*db_, R"sql(
+SELECT id, path, modified_ns, size, content_hash FROM documents
+WHERE path IS NOT NULL AND substr(path, 1, length(?1)) = ?1)sql");
+  s.bind(prefix);
+  std::vector<FileState> out;
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.integer(2), s.integer(3), s.text(4)});
+  }
+  return out;
+}
+
+void KnowledgeStore::touch(std::string_view id, std::int64_t modified_ns, std::int64_t size) {
+  std::lock_guard lock(db_->mutex());
+  Statement s(*db_, "UPDATE documents SET modified_ns = ?2, size = ?3 WHERE id = ?1");
+  s.bind(id).bind(modified_ns).bind(size).run();
+}
+
+std::vector<std::string> KnowledgeStore::ids_with_prefix(std::string_view prefix,
+                                                         std::size_t limit) {
+  std::lock_guard lock(db_->mutex());
+  // The unique index on id serves the range scan.
+  Statement s(*db_, "SELECT id FROM documents WHERE id >= ?1 ORDER BY id LIMIT ?2");
+  s.bind(prefix).bind(static_cast<std::int64_t>(limit));
+  std::vector<std::string> out;
+  while (s.step()) {
+    std::string id = s.text(0);
+    if (!id.starts_with(prefix)) break;
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+}  // namespace mcpp::knowledge
