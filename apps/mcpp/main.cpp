@@ -9,6 +9,8 @@
 
 #include "client_commands.hpp"
 #include "fixtures/fixtures.hpp"
+#include "knowledge/connector.hpp"
+#include "knowledge_commands.hpp"
 #include "serve_auth_options.hpp"
 #include "mcpp/server.hpp"
 #include "mcpp/transport/http.hpp"
@@ -47,7 +49,7 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run an MCP server");
   std::string http = "127.0.0.1:8080";
   bool use_stdio = false;
-  std::string fixture = "conformance";
+  std::string fixture;  // empty: the knowledge store
   int threads = 1;
   std::string tls_cert, tls_key;
   std::vector<std::string> allowed_origins, allowed_hosts;
@@ -55,9 +57,9 @@ int main(int argc, char** argv) {
   serve->add_option("--http", http, "Listen on HOST:PORT (endpoint /mcp, legacy SSE at /sse)")
       ->capture_default_str();
   serve->add_flag("--stdio", use_stdio, "Serve one client on stdin/stdout instead of HTTP");
-  serve->add_option("--fixture", fixture, "Built-in server: conformance or bench")
-      ->check(CLI::IsMember({"conformance", "bench"}))
-      ->capture_default_str();
+  serve->add_option("--fixture", fixture,
+                    "Serve a built-in server instead of the store: conformance or bench")
+      ->check(CLI::IsMember({"conformance", "bench"}));
   serve->add_option("--threads", threads, "Server threads")->check(CLI::Range(1, 256))->capture_default_str();
   serve->add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
@@ -66,6 +68,9 @@ int main(int argc, char** argv) {
   serve->add_flag("--sse-responses", sse_always, "Answer every request as an SSE stream");
   ServeAuthOptions auth;
   add_serve_auth_options(*serve, auth);
+  KnowledgeServeOptions knowledge;
+  add_knowledge_serve_options(*serve, knowledge);  // apps/mcpp/knowledge_commands.cpp
+  add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
 
@@ -79,14 +84,25 @@ int main(int argc, char** argv) {
   if (fixture == "conformance") {
     options.info.name = "mcpp-conformance-fixture";
     options.instructions = "A fixture server for the MCP conformance suite.";
-  } else {
+  } else if (fixture == "bench") {
     options.info.name = "mcpp-bench";
+  } else {
+    options.instructions = mcpp::knowledge::knowledge_instructions();
   }
   mcpp::Server server(options);
+  KnowledgeServe knowledge_serve;
   if (fixture == "conformance") {
     mcpp::fixtures::add_conformance(server);
-  } else {
+  } else if (fixture == "bench") {
     mcpp::fixtures::add_bench(server);
+  } else {
+    try {
+      prepare_knowledge_auth(knowledge, auth);
+      knowledge_serve = setup_knowledge_server(server, knowledge, auth, use_stdio);
+    } catch (const std::exception& e) {
+      std::cerr << "mcpp serve: " << e.what() << "\n";
+      return 1;
+    }
   }
 
   if (use_stdio) return mcpp::serve_stdio(server);
@@ -109,6 +125,7 @@ int main(int argc, char** argv) {
   }
   try {
     ServeAuth protection = setup_serve_auth(auth, server, h);
+    install_rate_limit(knowledge_serve, h);
     mcpp::HttpServer server_http(server, h);
     server_http.listen();
     g_http = &server_http;

@@ -42,8 +42,11 @@ std::string percent_encode_path(std::string_view path) {
   return out;
 }
 
+// Nanoseconds since the Unix epoch (the file clock's own epoch is another one).
 std::int64_t mtime_ns(const fs::file_time_type& t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::file_clock::to_sys(t).time_since_epoch())
+      .count();
 }
 
 std::string iso_time_of(std::int64_t ns) {

@@ -64,6 +64,23 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
+// Whitespace runs (line breaks included) as one space: a snippet reads as one line.
+std::string one_line(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f') {
+      space = !out.empty();
+    } else {
+      if (space) out += ' ';
+      space = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
 struct Term {
   std::vector<std::string> words;  // several: a phrase
   bool prefix = false;
@@ -229,7 +246,7 @@ FROM hits JOIN documents d ON d.rowid = hits.rowid ORDER BY hits.rank)sql");
   s.bind(match).bind(static_cast<std::int64_t>(limit));
   std::vector<SearchHit> hits;
   while (s.step()) {
-    hits.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.real(4)});
+    hits.push_back({s.text(0), s.text(1), s.text(2), one_line(s.text(3)), s.real(4)});
   }
   return hits;
 }
