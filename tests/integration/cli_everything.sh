@@ -96,7 +96,7 @@ expect_json "$MCPP" ping --json "$URL"
 # ---- a Claude Desktop config -------------------------------------------------------------------
 cat >"$WORK/claude_desktop_config.json" <<JSON
 {"mcpServers": {
-  "fixture": {"command": "$MCPP", "args": ["serve", "--stdio"], "env": {"UNUSED": "1"}},
+  "fixture": {"command": "$MCPP", "args": ["serve", "--stdio", "--fixture", "conformance"], "env": {"UNUSED": "1"}},
   "remote": {"url": "$URL"}
 }}
 JSON
