@@ -2,12 +2,13 @@
 // remove what is gone.
 #include "knowledge/indexer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <system_error>
 
 #include "knowledge/audit_log.hpp"
@@ -69,18 +70,26 @@ struct Candidate {
 
 // Reads a whole file; std::nullopt and a reason on failure.
 std::optional<std::string> read_file(const fs::path& p, std::string& why) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
     why = std::string("cannot read: ") + std::strerror(errno);
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    why = "cannot read: I/O error";
-    return std::nullopt;
+  std::string out;
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::string("cannot read: ") + std::strerror(errno);
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
   }
-  return std::move(ss).str();
+  ::close(fd);
+  return out;
 }
 
 void walk(const fs::path& root, const IndexOptions& options, std::vector<Candidate>& out,
@@ -188,7 +197,8 @@ IndexSummary index_paths(KnowledgeStore& store, const std::vector<fs::path>& roo
     if (ec) {
       note("cannot stat: " + ec.message());
     } else if (size > options.max_file_bytes) {
-      note("larger than " + std::to_string(options.max_file_bytes / (1024 * 1024)) + " MiB");
+      note("too large (" + std::to_string(size) + " bytes; the limit is " +
+           std::to_string(options.max_file_bytes) + ")");
     } else {
       auto k = known.find(path);
       const std::int64_t ns = mtime_ns(mtime);

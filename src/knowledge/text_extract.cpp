@@ -155,10 +155,11 @@ class TextSink {
     flush();
     out_ += utf8;
   }
-  void line_break() {
+  // A block boundary ends the line; <br> (hard) may also leave one blank line.
+  void line_break(bool hard = false) {
     pending_space_ = false;
     if (out_.empty()) return;
-    if (newlines_ < 2) {
+    if (newlines_ < (hard ? 2 : 1)) {
       out_ += '\n';
       ++newlines_;
     }
@@ -283,7 +284,7 @@ std::string html_to_text(std::string_view html, std::string* title) {
       std::string_view inner = html.substr(i, stop == std::string_view::npos ? 0 : stop - i);
       first_h1 = collapse(html_to_text(inner));
     }
-    if (is_block(name)) sink.line_break();
+    if (is_block(name)) sink.line_break(name == "br" || name == "hr");
   }
   if (title) *title = !found_title.empty() ? found_title : first_h1;
   return sink.take();
