@@ -2,8 +2,10 @@
 // issuer checked as JWTs (jwt) or by introspection (introspect); and `mcpp hash-password`.
 #include "serve_auth_options.hpp"
 
+#include <termios.h>
 #include <unistd.h>
 
+#include <boost/url/parse.hpp>
 #include <iostream>
 
 #include "auth/password_hash.hpp"
@@ -60,6 +62,19 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
                            mcpp::HttpOptions& http) {
   using namespace mcpp::auth;
   ServeAuth out;
+  if (!o.public_url.empty()) {
+    auto url = boost::urls::parse_absolute_uri(o.public_url);
+    if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority()) {
+      throw std::runtime_error(
+          "--public-url wants an origin such as https://mcp.example.com, got " + o.public_url);
+    }
+    // Behind a tunnel or proxy the Host header is the public name: accept it (and loopback, for
+    // local checks) unless the hosts were listed explicitly.
+    if (http.allowed_hosts.empty()) {
+      http.allowed_hosts = {std::string(url->encoded_host_and_port()), "localhost", "127.0.0.1",
+                            "[::1]"};
+    }
+  }
   if (o.mode == "none") {
     if (!is_loopback(http.host) && !o.insecure_no_auth) {
       throw std::runtime_error("refusing to serve " + http.host +
@@ -139,9 +154,21 @@ void add_hash_password_command(CLI::App& app) {
   auto user = std::make_shared<std::string>();
   cmd->add_option("user", *user, "The user name")->required();
   cmd->callback([user] {
-    if (isatty(STDIN_FILENO)) std::cerr << "password: " << std::flush;
     std::string password;
-    std::getline(std::cin, password);
+    if (isatty(STDIN_FILENO)) {
+      // Typed at a terminal: no echo.
+      std::cerr << "password: " << std::flush;
+      termios saved{};
+      tcgetattr(STDIN_FILENO, &saved);
+      termios quiet = saved;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+      std::getline(std::cin, password);
+      tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+      std::cerr << "\n";
+    } else {
+      std::getline(std::cin, password);
+    }
     if (password.empty()) throw CLI::ValidationError("hash-password", "empty password");
     std::cout << *user << ":" << mcpp::auth::hash_password(password) << "\n";
     throw CLI::RuntimeError(0);  // done: do not go on to serve
