@@ -264,15 +264,18 @@ struct OAuthClient::Impl : std::enable_shared_from_this<OAuthClient::Impl> {
 
   Task<void> discover(Session& s, const std::string& header_url) {
     progress("discovering the authorization server of " + s.server_url);
+    // The URL the server named in WWW-Authenticate, else the well-known ones (path-inserted,
+    // then root).
     std::vector<std::string> candidates;
-    if (!header_url.empty()) {
-      std::string absolute = resolve_url(s.server_url, header_url);
-      if (!absolute.empty()) candidates.push_back(absolute);
+    std::string named = header_url.empty() ? std::string() : resolve_url(s.server_url, header_url);
+    if (!header_url.empty() && (named.empty() || !split_url(named))) {
+      throw OAuthError("the server's WWW-Authenticate names resource metadata at '" + header_url +
+                       "', which is not an http(s) URL");
     }
-    for (auto& u : resource_metadata_urls(s.server_url)) {
-      if (std::find(candidates.begin(), candidates.end(), u) == candidates.end()) {
-        candidates.push_back(std::move(u));
-      }
+    if (!named.empty()) {
+      candidates.push_back(named);
+    } else {
+      candidates = resource_metadata_urls(s.server_url);
     }
     std::optional<ResourceMetadata> prm;
     std::string tried;
@@ -290,6 +293,12 @@ struct OAuthClient::Impl : std::enable_shared_from_this<OAuthClient::Impl> {
       }
       prm = parse_resource_metadata(r.body, url);
       break;
+    }
+    if (!prm && !named.empty()) {
+      throw OAuthError(
+          "cannot read the protected resource metadata that the server's "
+          "WWW-Authenticate names (" +
+          tried + ")");
     }
     std::string issuer;
     if (prm) {

@@ -181,6 +181,10 @@ LoopbackRedirect::LoopbackRedirect(asio::any_io_executor executor, std::uint16_t
 }
 
 LoopbackRedirect::~LoopbackRedirect() {
+  close();
+}
+
+void LoopbackRedirect::close() {
   asio::post(impl_->strand, [impl = impl_] {
     boost::system::error_code ec;
     impl->acceptor.close(ec);

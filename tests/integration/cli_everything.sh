@@ -2,6 +2,7 @@
 # HTTP and legacy SSE, against the official @modelcontextprotocol/server-everything over stdio,
 # Streamable HTTP and SSE, from a Claude Desktop config file; exit codes and error messages.
 source "$(dirname "$0")/lib.bash"
+export XDG_CONFIG_HOME="$WORK/config"  # OAuth token store of the CLI: not the real one
 need_node
 FAILS=0
 
@@ -127,9 +128,12 @@ AUTH_PORT=$(free_port)
   }).listen(+process.argv[1], "127.0.0.1", () => console.log("listening"));' "$AUTH_PORT" >"$WORK/auth.log" 2>&1 &
 PIDS+=($!)
 wait_for_log "$WORK/auth.log" listening
-expect 3 'HTTP 401 .*Missing Authorization header' "$MCPP" ping "http://127.0.0.1:$AUTH_PORT/mcp"
+expect 3 'HTTP 401 .*Missing Authorization header' "$MCPP" ping --no-oauth "http://127.0.0.1:$AUTH_PORT/mcp"
 expect 3 "described at http://127.0.0.1:$AUTH_PORT/.well-known/oauth-protected-resource/mcp" \
-  "$MCPP" ping "http://127.0.0.1:$AUTH_PORT/mcp"
+  "$MCPP" ping --no-oauth "http://127.0.0.1:$AUTH_PORT/mcp"
+# With OAuth (the default), the metadata the 401 names cannot be read: said so.
+expect 3 "authorizing failed: cannot read the protected resource metadata .*http://127.0.0.1:$AUTH_PORT/.well-known/oauth-protected-resource/mcp: HTTP 401" \
+  "$MCPP" ping --no-browser "http://127.0.0.1:$AUTH_PORT/mcp"
 
 # ---- @modelcontextprotocol/server-everything -----------------------------------------------------
 EVERYTHING="$ROOT/.deps/node_modules/@modelcontextprotocol/server-everything/dist/index.js"

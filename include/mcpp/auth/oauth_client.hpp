@@ -204,6 +204,9 @@ class LoopbackRedirect {
   // The next request to the callback path, as a full URL with its query. Throws OAuthError after
   // `timeout`.
   Task<std::string> wait(std::chrono::milliseconds timeout);
+  // Stops listening (a pending wait() throws). The destructor does it too; call it when the
+  // listener is still referenced (by a user agent) but the io_context should run out of work.
+  void close();
 
   struct Impl;
 
