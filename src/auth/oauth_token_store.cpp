@@ -118,7 +118,7 @@ struct TokenStore::Impl {
   // The whole document. Throws OAuthError when the file is unusable.
   json::object load() const {
     if (path.empty()) return memory;
-    Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+    Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (f.fd < 0) {
       if (errno == ENOENT) return json::object{{"version", 1}};
       throw OAuthError("cannot read the token store " + path + ": " + errno_text());

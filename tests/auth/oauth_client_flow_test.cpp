@@ -6,6 +6,7 @@
 // redirect listener and the redirect-following user agent.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 
@@ -528,6 +529,99 @@ TEST(OAuthFlow, AnUnreachableAuthorizationServerFailsInTime) {
       error.find("authorizing failed: cannot connect to 127.0.0.1:" + std::to_string(dead_port)),
       std::string::npos)
       << error;
+}
+
+// ---- a real mcpp server, both HTTP transports
+// ----------------------------------------------------
+
+// Accepts "Bearer good-N" tokens; others get a 401 naming root protected resource metadata whose
+// resource is the origin (so it covers /mcp and /sse alike).
+class TokenGate : public HttpAuthorizer {
+ public:
+  explicit TokenGate(std::shared_ptr<std::string> origin) : origin_(std::move(origin)) {}
+  Task<HttpAuthDecision> authorize(std::string_view authorization, const json::value*) override {
+    HttpAuthDecision d;
+    if (!authorization.starts_with("Bearer good-")) {
+      HttpReply r;
+      r.status = 401;
+      r.headers.emplace_back("WWW-Authenticate", "Bearer resource_metadata=\"" + *origin_ +
+                                                     "/.well-known/oauth-protected-resource\"");
+      r.headers.emplace_back("Content-Type", "application/json");
+      r.body = R"({"error":"invalid_token"})";
+      d.refusal = std::move(r);
+    }
+    co_return d;
+  }
+
+ private:
+  std::shared_ptr<std::string> origin_;
+};
+
+// Protected resource metadata, authorization server metadata and a token endpoint.
+Task<std::optional<HttpReply>> oauth_routes(std::shared_ptr<std::string> origin,
+                                            std::shared_ptr<std::atomic<int>> issued,
+                                            HttpRequestInfo request) {
+  HttpReply r;
+  r.headers.emplace_back("Content-Type", "application/json");
+  if (request.path == "/.well-known/oauth-protected-resource") {
+    r.body = json::serialize(json::object{
+        {"resource", *origin}, {"authorization_servers", json::array{json::value(*origin)}}});
+  } else if (request.path == "/.well-known/oauth-authorization-server") {
+    r.body =
+        json::serialize(json::object{{"issuer", *origin},
+                                     {"authorization_endpoint", *origin + "/authorize"},
+                                     {"token_endpoint", *origin + "/token"},
+                                     {"code_challenge_methods_supported", json::array{"S256"}}});
+  } else if (request.path == "/token" && request.method == "POST") {
+    r.body = json::serialize(json::object{{"access_token", "good-" + std::to_string(++*issued)},
+                                          {"token_type", "Bearer"}});
+  } else {
+    co_return std::nullopt;
+  }
+  co_return r;
+}
+
+Task<std::string> approve(AuthorizationPrompt prompt) {
+  oauth::Params q = oauth::query_params(prompt.url);
+  co_return oauth::with_query(prompt.redirect_uri,
+                              {{"code", "c"}, {"state", oauth::param(q, "state").value_or("")}});
+}
+
+TEST(OAuthFlow, WorksOverStreamableHttpAndLegacySse) {
+  Server server({.info = {.name = "protected", .version = "1"}});
+  server.add_tool({.name = "hello", .description = "Says hello"},
+                  [](const json::object&, Context&) -> Task<ToolResult> {
+                    co_return ToolResult::text("hello");
+                  });
+  auto origin = std::make_shared<std::string>();
+  auto issued = std::make_shared<std::atomic<int>>(0);
+  HttpOptions options;
+  options.authorizer = std::make_shared<TokenGate>(origin);
+  options.routes.push_back([origin, issued](const HttpRequestInfo& request) {
+    return oauth_routes(origin, issued, request);
+  });
+  mcpp::testing::ServedOverHttp http(server, std::move(options));
+  *origin = http.url("");
+  for (auto kind : {HttpTransportKind::kStreamableHttp, HttpTransportKind::kLegacySse}) {
+    std::string text = run([&](asio::any_io_executor ex) -> Task<std::string> {
+      OAuthOptions o;
+      o.redirect_uri = "http://127.0.0.1:1/callback";
+      o.user_agent = [](const AuthorizationPrompt& p) { return approve(p); };
+      o.client_metadata_url = "https://app.example/client.json";
+      o.clients.push_back({.issuer = *origin, .client_id = "pre", .client_secret = ""});
+      Client client(ex, stateful());
+      HttpTarget t;
+      t.url = http.url(kind == HttpTransportKind::kLegacySse ? "/sse" : "/mcp");
+      t.transport = kind;
+      t.auth = std::make_shared<OAuthClient>(ex, std::move(o));
+      co_await client.connect(t);
+      auto r = co_await client.call_tool("hello");
+      co_await client.close();
+      co_return r.text();
+    });
+    EXPECT_EQ(text, "hello") << (kind == HttpTransportKind::kLegacySse ? "sse" : "streamable");
+  }
+  EXPECT_EQ(issued->load(), 2);  // one sign-in per client
 }
 
 // ---- the user-agent helpers ---------------------------------------------------------------------
