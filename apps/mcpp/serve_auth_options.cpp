@@ -90,6 +90,13 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
   if (o.public_url.empty() && http.port == 0) {
     throw std::runtime_error("--auth needs a fixed port (or --public-url): tokens name the URL");
   }
+  // OAuth endpoints and bearer tokens need TLS, except on loopback (OAuth 2.1 §1.5, the MCP
+  // authorization spec): TLS here, or an https public URL (a proxy or tunnel terminates it).
+  if (!is_loopback(http.host) && !origin.starts_with("https://")) {
+    throw std::runtime_error("--auth on " + http.host +
+                             " needs HTTPS: --tls-cert/--tls-key, or --public-url https://... "
+                             "when a proxy or tunnel terminates TLS");
+  }
   out.resource = origin + http.endpoint;
   ResourceServerOptions rs;
   rs.resource = out.resource;
@@ -123,6 +130,17 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
     http.routes.push_back(out.authorization_server->route());
   } else {
     if (o.issuer.empty()) throw std::runtime_error("--auth " + o.mode + " needs --auth-issuer");
+    for (const std::string& u : {o.issuer, o.jwks, o.introspect}) {
+      auto url = boost::urls::parse_absolute_uri(u);
+      if (u.empty()) continue;
+      bool ok = url && (url->scheme() == "https" ||
+                        (url->scheme() == "http" && is_loopback(std::string(url->host()))));
+      if (!ok) {
+        throw std::runtime_error(u +
+                                 ": the authorization server must be reached over https "
+                                 "(http only on loopback)");
+      }
+    }
     rs.authorization_servers = {o.issuer};
     if (o.mode == "jwt") {
       JwtVerifierOptions v;

@@ -1,5 +1,6 @@
 // Bearer token verifiers of the resource server: JWTs against the issuer's (cached, rotating)
 // JWKS, and opaque tokens by RFC 7662 introspection.
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
@@ -110,12 +111,19 @@ std::vector<std::string> scopes_of(const json::object& claims) {
   return out;
 }
 
+// A NumericDate claim, clamped to ±2^53 so that adding leeway cannot overflow.
 std::optional<std::int64_t> int_claim(const json::object& claims, std::string_view name) {
+  constexpr std::int64_t kLimit = std::int64_t{1} << 53;
   const json::value* v = find(claims, name);
   if (!v) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  if (v->is_int64()) return std::clamp(v->get_int64(), -kLimit, kLimit);
+  if (v->is_uint64())
+    return v->get_uint64() > std::uint64_t(kLimit) ? kLimit : std::int64_t(v->get_uint64());
+  if (v->is_double()) {
+    double d = v->get_double();
+    if (!(d > -9.0e15 && d < 9.0e15)) return d > 0 ? kLimit : -kLimit;  // NaN too
+    return static_cast<std::int64_t>(d);
+  }
   return std::nullopt;
 }
 
@@ -135,7 +143,7 @@ std::shared_ptr<const AuthInfo> info_from(const json::object& claims) {
 
 class JwtVerifier final : public TokenVerifier {
  public:
-  explicit JwtVerifier(JwtVerifierOptions o) : o_(std::move(o)) {}
+  explicit JwtVerifier(JwtVerifierOptions o) : o_(std::move(o)), jwks_uri_(o_.jwks_uri) {}
 
   Task<TokenCheck> verify(std::string token) override {
     DecodedJwt d;
@@ -144,12 +152,21 @@ class JwtVerifier final : public TokenVerifier {
     } catch (const JwtError& e) {
       co_return refused(std::string("malformed token: ") + e.what());
     }
+    // RFC 9068 access tokens say "at+jwt"; many providers say "JWT" or nothing. Other types
+    // (ID tokens, logout or DPoP proofs, ...) are not access tokens.
+    std::string typ(find_string(d.header, "typ"));
+    std::transform(typ.begin(), typ.end(), typ.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    bool at_jwt = typ == "at+jwt" || typ == "application/at+jwt";
+    if (!at_jwt && (o_.require_at_jwt || !(typ.empty() || typ == "jwt"))) {
+      co_return refused("the token is not an access token (typ \"" + typ + "\")");
+    }
     std::string kid(find_string(d.header, "kid"));
     std::vector<Jwk> keys;
     try {
       keys = co_await current_keys(kid);
     } catch (const std::exception& e) {
-      co_return refused(std::string("cannot get the issuer's keys: ") + e.what());
+      co_return refused("cannot get the issuer's signing keys");
     }
     try {
       d = jwt_verify(token, keys);
@@ -191,26 +208,41 @@ class JwtVerifier final : public TokenVerifier {
     auto now = std::chrono::steady_clock::now();
     bool fetch = false;
     std::vector<Jwk> cached;
+    std::string uri;
     {
       std::lock_guard lock(mu_);
       cached = keys_;
+      uri = jwks_uri_;
       bool stale = !fetched_ || now - *fetched_ > o_.jwks_cache;
       bool unknown = !kid.empty() && std::none_of(keys_.begin(), keys_.end(),
                                                   [&](const Jwk& k) { return k.kid() == kid; });
+      // At most one fetch per jwks_min_refresh, whatever the reason: a provider outage must not
+      // turn every request into an outbound fetch.
       bool may_refresh = !attempted_ || now - *attempted_ > o_.jwks_min_refresh;
-      fetch = stale || (unknown && may_refresh);
+      fetch = (stale || unknown) && may_refresh;
       if (fetch) attempted_ = now;
     }
-    if (!fetch) co_return cached;
-    std::string uri = o_.jwks_uri;
-    if (uri.empty()) uri = co_await discover_jwks_uri();
-    json::value jwks = co_await fetch_json(o_.http, uri);
-    std::vector<Jwk> keys = parse_jwks(jwks);
+    if (!fetch) {
+      if (cached.empty()) throw std::runtime_error("no keys yet (the last fetch failed)");
+      co_return cached;
+    }
+    std::vector<Jwk> keys;
+    bool failed = false;
+    try {
+      if (uri.empty()) uri = co_await discover_jwks_uri();
+      json::value jwks = co_await fetch_json(o_.http, uri);
+      keys = parse_jwks(jwks);
+    } catch (const std::exception&) {
+      // Keys already known stay usable while the issuer cannot be reached.
+      if (cached.empty()) throw;
+      failed = true;
+    }
+    if (failed) co_return cached;
     {
       std::lock_guard lock(mu_);
       keys_ = keys;
       fetched_ = now;
-      if (o_.jwks_uri.empty()) o_.jwks_uri = uri;
+      jwks_uri_ = uri;
     }
     co_return keys;
   }
@@ -237,8 +269,9 @@ class JwtVerifier final : public TokenVerifier {
     throw std::runtime_error(last_error);
   }
 
-  JwtVerifierOptions o_;
+  const JwtVerifierOptions o_;
   std::mutex mu_;
+  std::string jwks_uri_;  // given or discovered (guarded by mu_)
   std::vector<Jwk> keys_;
   std::optional<std::chrono::steady_clock::time_point> fetched_;
   std::optional<std::chrono::steady_clock::time_point> attempted_;
@@ -286,8 +319,8 @@ class IntrospectionVerifier final : public TokenVerifier {
       }
       std::string form = "token=" + form_encode(token) + "&token_type_hint=access_token";
       answer = co_await fetch_json(o_.http, o_.endpoint, std::move(form), std::move(headers));
-    } catch (const std::exception& e) {
-      co_return refused(std::string("token introspection failed: ") + e.what());
+    } catch (const std::exception&) {
+      co_return refused("the token could not be introspected");
     }
     TokenCheck check = judge(answer.get_object(), now);
     if (check.info) {
@@ -313,8 +346,20 @@ class IntrospectionVerifier final : public TokenVerifier {
       return refused("the token is not for this resource");
     }
     if (auto exp = int_claim(r, "exp"); exp && *exp <= now) return refused("the token expired");
+    std::string type(find_string(r, "token_type"));
+    std::transform(type.begin(), type.end(), type.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!type.empty() && type != "access_token" && type != "bearer") {
+      return refused("the token is not an access token (token_type \"" + type + "\")");
+    }
+    auto info = std::const_pointer_cast<AuthInfo>(info_from(r));
+    // Sessions, tasks and multi-round-trip state are bound to the subject: it must not be empty.
+    if (info->subject.empty()) {
+      if (info->client_id.empty()) return refused("the token names neither a subject nor a client");
+      info->subject = "client:" + info->client_id;
+    }
     TokenCheck ok;
-    ok.info = info_from(r);
+    ok.info = std::move(info);
     return ok;
   }
 

@@ -358,16 +358,26 @@ class FakeIssuer {
             json::serialize(json::object{{"issuer", issuer()}, {"jwks_uri", issuer() + "/jwks"}});
       } else if (r.path == "/jwks") {
         ++jwks_fetches;
+        if (down) {
+          reply.status = 503;
+          co_return reply;
+        }
         reply.body = json::serialize(to_jwks(keys_));
       } else if (r.path == "/introspect") {
         last_authorization = std::string(r.header("authorization"));
-        bool active = r.body.find("token=good") != std::string::npos;
+        bool good = r.body.find("token=good") != std::string::npos;
+        bool refresh = r.body.find("token=refresh") != std::string::npos;
+        bool service = r.body.find("token=service") != std::string::npos;
+        bool anonymous = r.body.find("token=nobody") != std::string::npos;
+        bool active = good || refresh || service || anonymous;
         json::object a{{"active", active}};
         if (active) {
-          a["sub"] = "dave";
+          if (good || refresh) a["sub"] = "dave";
+          if (service) a["client_id"] = "batch-job";
           a["aud"] = kResource;
           a["scope"] = "docs:read";
           a["exp"] = now() + 60;
+          if (refresh) a["token_type"] = "refresh_token";
         }
         ++introspections;
         reply.body = json::serialize(a);
@@ -385,6 +395,7 @@ class FakeIssuer {
   }
 
   std::atomic<int> jwks_fetches{0};
+  std::atomic<bool> down{false};
   std::atomic<int> introspections{0};
   std::string last_authorization;
 
@@ -433,6 +444,51 @@ TEST(JwtVerifier, DiscoversFetchesCachesAndFollowsRotation) {
   EXPECT_NE(bad.error.find("k3"), std::string::npos) << bad.error;
 }
 
+TEST(JwtVerifier, KnownKeysOutliveAnIssuerOutage) {
+  FakeIssuer issuer;
+  Jwk k1 = Jwk::generate("ES256", "k1");
+  issuer.set_keys({k1});
+  JwtVerifierOptions o;
+  o.issuer = issuer.issuer();
+  o.audiences = {kResource};
+  o.jwks_uri = issuer.issuer() + "/jwks";
+  o.jwks_cache = std::chrono::seconds(0);  // always stale
+  o.jwks_min_refresh = std::chrono::seconds(0);
+  auto v = make_jwt_verifier(o);
+  json::object c = claims("erin");
+  c["iss"] = issuer.issuer();
+  ASSERT_TRUE(run_verify(*v, jwt_sign(c, k1)).info);
+  issuer.down = true;
+  TokenCheck during = run_verify(*v, jwt_sign(c, k1));
+  EXPECT_TRUE(during.info) << during.error;
+  EXPECT_GE(issuer.jwks_fetches.load(), 2);
+}
+
+TEST(JwtVerifier, OnlyAccessTokenTypesAreAccepted) {
+  Jwk key = Jwk::generate("ES256", "k");
+  JwtVerifierOptions o;
+  o.issuer = kIssuer;
+  o.audiences = {kResource};
+  o.local_jwks = [&] { return json::value(to_jwks({key})); };
+  auto v = make_jwt_verifier(o);
+  EXPECT_TRUE(run_verify(*v, jwt_sign(claims("a"), key, "at+jwt")).info);
+  EXPECT_TRUE(run_verify(*v, jwt_sign(claims("a"), key, "JWT")).info);
+  TokenCheck id_token = run_verify(*v, jwt_sign(claims("a"), key, "dpop+jwt"));
+  EXPECT_FALSE(id_token.info);
+  EXPECT_NE(id_token.error.find("not an access token"), std::string::npos) << id_token.error;
+  o.require_at_jwt = true;
+  auto strict = make_jwt_verifier(o);
+  EXPECT_FALSE(run_verify(*strict, jwt_sign(claims("a"), key, "JWT")).info);
+  EXPECT_TRUE(run_verify(*strict, jwt_sign(claims("a"), key, "at+jwt")).info);
+  // Absurd dates do not overflow: a far-future nbf is "not yet", a far-past exp "expired".
+  json::object future = claims("a");
+  future["nbf"] = 1e300;
+  EXPECT_FALSE(run_verify(*v, jwt_sign(future, key)).info);
+  json::object past = claims("a");
+  past["exp"] = -1e300;
+  EXPECT_FALSE(run_verify(*v, jwt_sign(past, key)).info);
+}
+
 TEST(JwtVerifier, UnreachableIssuerIsAClearRefusal) {
   JwtVerifierOptions o;
   o.issuer = "http://127.0.0.1:1";
@@ -464,6 +520,16 @@ TEST(IntrospectionVerifier, AsksTheServerAndCachesActiveAnswers) {
   TokenCheck bad = run_verify(*v, "revoked");
   EXPECT_FALSE(bad.info);
   EXPECT_NE(bad.error.find("not active"), std::string::npos);
+  // A refresh token is not an access token, even when the server says it is active.
+  TokenCheck refresh = run_verify(*v, "refresh");
+  EXPECT_FALSE(refresh.info);
+  EXPECT_NE(refresh.error.find("not an access token"), std::string::npos) << refresh.error;
+  // Without a subject, the client stands in (sessions and tasks are bound to it); with neither,
+  // the token is refused.
+  TokenCheck service = run_verify(*v, "service");
+  ASSERT_TRUE(service.info) << service.error;
+  EXPECT_EQ(service.info->subject, "client:batch-job");
+  EXPECT_FALSE(run_verify(*v, "nobody").info);
   // An answer for another audience is refused.
   IntrospectionOptions other = o;
   other.audiences = {"https://other.example.com/mcp"};

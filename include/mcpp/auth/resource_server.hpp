@@ -41,10 +41,13 @@ struct JwtVerifierOptions {
   std::chrono::seconds jwks_cache{3600};
   std::chrono::seconds jwks_min_refresh{30};
   std::chrono::seconds leeway{30};  // clock skew allowed on exp/nbf
+  // Accept only RFC 9068 tokens (typ "at+jwt"). Off by default: many providers send "JWT" or no
+  // typ; other types (ID tokens, logout/DPoP proofs) are refused either way.
+  bool require_at_jwt = false;
   // TLS trust and timeouts for the fetches (its URL is not used).
   HttpTarget http;
 };
-// Validates signature (RS256, ES256, EdDSA; never "none" or HMAC), iss, aud, exp and nbf.
+// Validates signature (RS256, ES256, EdDSA; never "none" or HMAC), typ, iss, aud, exp, nbf, sub.
 // Scopes come from "scope" (space-separated) or "scp"; the client from "client_id" or "azp".
 std::shared_ptr<TokenVerifier> make_jwt_verifier(JwtVerifierOptions options);
 
