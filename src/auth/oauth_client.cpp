@@ -193,6 +193,27 @@ struct OAuthClient::Impl : std::enable_shared_from_this<OAuthClient::Impl> {
     }
   }
 
+  // Another process (a parallel CLI run) may have refreshed or replaced the token since it was
+  // loaded: take the stored one when it differs from `refused`. (Refreshing with a refresh token
+  // already rotated away could make the server revoke them all.)
+  bool adopt_stored(Session& s, const std::string& refused) {
+    if (!options_.token_store || s.issuer.empty()) return false;
+    try {
+      auto stored = options_.token_store->token(s.issuer, s.resource);
+      if (!stored || stored->access_token.empty() || "Bearer " + stored->access_token == refused ||
+          (s.token && stored->access_token == s.token->access_token)) {
+        return false;
+      }
+      if (needs_refresh(*stored) && stored->refresh_token.empty()) return false;
+      s.token = stored;
+      s.token_from_flow = false;
+      return true;
+    } catch (const std::exception& e) {
+      warn(e.what());
+      return false;
+    }
+  }
+
   static bool needs_refresh(const StoredToken& t) {
     return t.expires_at != 0 && t.expires_at - kExpirySkewSeconds <= now_seconds();
   }
@@ -238,6 +259,9 @@ struct OAuthClient::Impl : std::enable_shared_from_this<OAuthClient::Impl> {
   // Uses the refresh token; false (and the token dropped when the server refused it) when that
   // did not work. Never throws.
   Task<bool> refresh(Session& s) {
+    if (s.token && adopt_stored(s, "Bearer " + s.token->access_token) && !needs_refresh(*s.token)) {
+      co_return true;
+    }
     if (!s.token || s.token->refresh_token.empty() || !s.client) co_return false;
     std::string endpoint = s.as ? s.as->token_endpoint : s.client->token_endpoint;
     if (endpoint.empty()) co_return false;
@@ -572,8 +596,9 @@ struct OAuthClient::Impl : std::enable_shared_from_this<OAuthClient::Impl> {
     co_await wait_idle();
     Session& s = session(c.server_url);
     std::string current = s.token ? "Bearer " + s.token->access_token : std::string();
-    // Renewed by another request while this one was out: just send it again.
+    // Renewed by another request (or process) while this one was out: just send it again.
     if (!current.empty() && current != c.authorization) co_return true;
+    if (c.status == 401 && adopt_stored(s, c.authorization)) co_return true;
     auto busy = begin_busy();
     auto challenges = parse_www_authenticate(c.www_authenticate);
     const HttpChallenge* bearer = find_challenge(challenges, "bearer");

@@ -335,6 +335,37 @@ TEST(OAuthFlow, RefreshesWhenTheServerRefusesTheToken) {
   EXPECT_EQ(s.fake->refreshes, 1);
 }
 
+TEST(OAuthFlow, AnotherProcesssRefreshIsAdoptedNotRepeated) {
+  World s;
+  auto dir =
+      std::filesystem::temp_directory_path() / ("mcpp-oauth-adopt-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto path = (dir / "tokens.json").string();
+  run([&](asio::any_io_executor ex) -> Task<void> {
+    // Two "processes": each its own OAuthClient and TokenStore object on the same file.
+    auto a = std::make_shared<OAuthClient>(ex, s.options(std::make_shared<TokenStore>(path)));
+    auto b = std::make_shared<OAuthClient>(ex, s.options(std::make_shared<TokenStore>(path)));
+    Client ca(ex, stateful());
+    co_await ca.connect(s.target(a));
+    Client cb(ex, stateful());
+    co_await cb.connect(s.target(b));  // with the stored token
+    {
+      std::lock_guard lock(s.fake->mu);
+      s.fake->valid.erase("at-1");
+    }
+    co_await ca.list_tools();  // refreshes: at-2, and the refresh token rotates
+    co_await cb.list_tools();  // refused at-1: takes at-2 from the store, no refresh of its own
+    auto tb = co_await b->token(s.server->url("/mcp"));
+    EXPECT_TRUE(tb && tb->access_token == "at-2");
+    co_await ca.close();
+    co_await cb.close();
+  });
+  EXPECT_EQ(s.browser->visits, 1);
+  std::lock_guard lock(s.fake->mu);
+  EXPECT_EQ(s.fake->refreshes, 1);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(OAuthFlow, StepsUpOn403WithTheUnionOfScopes) {
   World s;
   s.fake->tool_scope = "mcp:write";
