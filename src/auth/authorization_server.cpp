@@ -244,6 +244,17 @@ Task<std::optional<HttpReply>> AuthorizationServer::Impl::handle(const HttpReque
       r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "max-age=60"}};
       co_return with_cors(std::move(r));
     }
+    // Form endpoints read at most kMaxFormBytes (the HTTP server admits far larger bodies).
+    const bool form_route = rest == "/authorize" || rest == "/authorize/decision" ||
+                            rest == "/token" || rest == "/revoke";
+    if (form_route && req.body.size() > authz::kMaxFormBytes) {
+      if (rest == "/token" || rest == "/revoke") {
+        co_return with_cors(
+            oauth_error(413, "invalid_request", "the request body is larger than 64 KiB"));
+      }
+      co_return html_reply(
+          413, authz::render_notice("Request too large", "The form is larger than 64 KiB."));
+    }
     if (rest == "/authorize") {
       if (get) co_return co_await authorize(req);
       if (post) {

@@ -99,9 +99,10 @@ HttpReply AuthorizationServer::Impl::consent_page(
 }
 
 Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req) {
-  auto params = Params::parse(req.query);
+  std::string why;
+  auto params = Params::parse(req.query, &why);
   if (!params) {
-    co_return notice(400, "Bad authorization request", "The query string is malformed.");
+    co_return notice(400, "Bad authorization request", "The request has " + why + ".");
   }
   const std::string& dup = params->duplicate();
   if (dup == "client_id" || dup == "redirect_uri") {
@@ -247,8 +248,9 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   if (!origin.empty() && origin != issuer_origin && origin != req.origin) {
     return notice(403, "Forbidden", "The form was sent from another site.");
   }
-  auto params = Params::parse(req.body);
-  if (!params) return notice(400, "Bad request", "The form is malformed.");
+  std::string why;
+  auto params = Params::parse(req.body, &why);
+  if (!params) return notice(400, "Bad request", "The form has " + why + ".");
   std::string id = params->get("request_id");
   std::optional<PendingRequest> pending = store.request(id, now());
   if (!pending) {

@@ -5,6 +5,8 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 #include <cstdint>
+#include <string>
+#include <unordered_set>
 
 namespace mcpp::auth::authz {
 
@@ -128,17 +130,31 @@ std::string form_encode(std::string_view text) {
   return out;
 }
 
-std::optional<Params> Params::parse(std::string_view text) {
+std::optional<Params> Params::parse(std::string_view text, std::string* why) {
+  // Count before decoding: a 4 MB body of tiny pairs is refused without building them.
+  std::size_t count = 0;
+  for (std::size_t start = 0; start < text.size() && count <= kMaxFormParams;) {
+    std::size_t amp = std::min(text.find('&', start), text.size());
+    if (amp > start) ++count;
+    start = amp + 1;
+  }
+  if (count > kMaxFormParams) {
+    if (why) *why = "more than " + std::to_string(kMaxFormParams) + " parameters";
+    return std::nullopt;
+  }
   auto pairs = parse_form(text);
-  if (!pairs) return std::nullopt;
+  if (!pairs) {
+    if (why) *why = "a bad percent escape or invalid UTF-8";
+    return std::nullopt;
+  }
   Params p;
   p.pairs_ = std::move(*pairs);
-  for (std::size_t i = 0; i < p.pairs_.size() && p.duplicate_.empty(); ++i) {
-    for (std::size_t j = i + 1; j < p.pairs_.size(); ++j) {
-      if (p.pairs_[i].first == p.pairs_[j].first) {
-        p.duplicate_ = p.pairs_[i].first;
-        break;
-      }
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(p.pairs_.size());
+  for (const auto& [name, value] : p.pairs_) {
+    if (!seen.insert(name).second) {
+      p.duplicate_ = name;
+      break;
     }
   }
   return p;

@@ -2,6 +2,7 @@
 // JSON replies, HTML escaping, and the redirect URI rules of each application type.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,11 +22,20 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_as_sp
 // Form-encodes one value (unreserved characters kept, the rest %XX).
 std::string form_encode(std::string_view text);
 
+// Most parameters a form may carry: no OAuth request needs more than a few dozen, and a bound
+// keeps the work per request small.
+inline constexpr std::size_t kMaxFormParams = 256;
+// Largest form body the authorization server's endpoints read (/token, /revoke, /authorize,
+// /authorize/decision): far more than any OAuth request needs.
+inline constexpr std::size_t kMaxFormBytes = 64 * 1024;
+
 // A decoded form with the OAuth rule that no parameter may appear twice.
 class Params {
  public:
-  // std::nullopt when the text is not a valid form; `duplicate` names a repeated parameter.
-  static std::optional<Params> parse(std::string_view text);
+  // std::nullopt when the text is not a valid form (a bad escape, invalid UTF-8) or has more
+  // than kMaxFormParams parameters; `why`, when given, then says which. `duplicate` names a
+  // repeated parameter.
+  static std::optional<Params> parse(std::string_view text, std::string* why = nullptr);
   // The value of `name`, "" when absent.
   std::string get(std::string_view name) const;
   bool has(std::string_view name) const;

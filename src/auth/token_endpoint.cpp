@@ -127,8 +127,9 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
     return oauth_error(400, "invalid_request",
                        "send the token request as application/x-www-form-urlencoded");
   }
-  auto params = Params::parse(req.body);
-  if (!params) return oauth_error(400, "invalid_request", "the form body is malformed");
+  std::string why;
+  auto params = Params::parse(req.body, &why);
+  if (!params) return oauth_error(400, "invalid_request", "the form body has " + why);
   if (!params->duplicate().empty()) {
     return oauth_error(400, "invalid_request", params->duplicate() + " appears more than once");
   }
@@ -246,8 +247,9 @@ HttpReply AuthorizationServer::Impl::revoke(const HttpRequestInfo& req) {
     return oauth_error(400, "invalid_request",
                        "send the revocation request as application/x-www-form-urlencoded");
   }
-  auto params = Params::parse(req.body);
-  if (!params) return oauth_error(400, "invalid_request", "the form body is malformed");
+  std::string why;
+  auto params = Params::parse(req.body, &why);
+  if (!params) return oauth_error(400, "invalid_request", "the form body has " + why);
   if (!params->duplicate().empty()) {
     return oauth_error(400, "invalid_request", params->duplicate() + " appears more than once");
   }

@@ -667,6 +667,39 @@ TEST_F(AuthorizationServerFlow, TokenEndpointRefusesBadRequests) {
   EXPECT_EQ(options.header("access-control-allow-origin"), "*");
 }
 
+// Many distinct parameters (the duplicate check was quadratic: a 3 MB body took minutes) and
+// bodies larger than any OAuth request are refused at once on every form endpoint.
+TEST_F(AuthorizationServerFlow, HugeFormsAreRefusedQuickly) {
+  start();
+  add_client();
+  auto pairs = [](std::size_t n) {
+    std::string body;
+    for (std::size_t i = 0; i < n; ++i) body += "p" + std::to_string(i) + "=&";
+    return body;
+  };
+  std::string huge = pairs(350'000);  // about 3 MB
+  Browser b = browser();
+  auto started = std::chrono::steady_clock::now();
+  for (std::string path : {"/token", "/revoke"}) {
+    Reply r = b.post_form(path, huge);
+    EXPECT_EQ(r.status, 413) << path << " " << r.body.substr(0, 300);
+    EXPECT_EQ(r.error(), "invalid_request") << path;
+  }
+  for (std::string path : {"/authorize", "/authorize/decision"}) {
+    EXPECT_EQ(b.post_form(path, huge).status, 413) << path;
+  }
+  // Within 64 KiB but more than 256 parameters.
+  std::string many = pairs(300) + "grant_type=authorization_code&client_id=test-client";
+  Reply r = b.post_form("/token", many);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.error(), "invalid_request");
+  EXPECT_NE(find_string(r.json(), "error_description").find("256"), std::string::npos) << r.body;
+  EXPECT_EQ(b.post_form("/revoke", many).error(), "invalid_request");
+  EXPECT_EQ(b.post_form("/authorize/decision", many).status, 400);
+  EXPECT_EQ(b.get("/authorize?" + pairs(300) + "client_id=test-client").status, 400);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+}
+
 TEST_F(AuthorizationServerFlow, GarbageNeverCrashesAndGetsAClearAnswer) {
   start();
   add_client();

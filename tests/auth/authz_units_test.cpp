@@ -41,6 +41,25 @@ TEST(AuthzForms, DecodesAndFindsDuplicates) {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 }
 
+TEST(AuthzForms, RefusesMoreThan256ParametersAndFindsDuplicatesInLinearTime) {
+  auto pairs = [](std::size_t n, std::string_view sep = "&") {
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out += "p" + std::to_string(i) + "=x" + std::string(sep);
+    return out;
+  };
+  EXPECT_TRUE(Params::parse(pairs(kMaxFormParams)));
+  EXPECT_TRUE(Params::parse(pairs(kMaxFormParams, "&&&"))) << "empty items do not count";
+  std::string why;
+  EXPECT_FALSE(Params::parse(pairs(kMaxFormParams + 1), &why));
+  EXPECT_NE(why.find("256"), std::string::npos) << why;
+  EXPECT_FALSE(Params::parse("a=%zz", &why));
+  EXPECT_NE(why.find("escape"), std::string::npos) << why;
+  auto dup = Params::parse(pairs(200) + "p199=again");
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->duplicate(), "p199");
+  EXPECT_EQ(dup->get("p199"), "x") << "the first value";
+}
+
 TEST(AuthzRedirects, RulesPerApplicationType) {
   struct Case {
     std::string uri;
