@@ -4,10 +4,6 @@
 // browser play the user agent; tokens are kept in a file per issuer).
 #include "client_commands.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,14 +13,12 @@
 #include <memory>
 #include <optional>
 #include <sstream>
-#include <thread>
 #include <variant>
 
+#include "client_oauth.hpp"
 #include "client_output.hpp"
 #include "mcpp/auth/oauth_client.hpp"
 #include "mcpp/client.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -51,17 +45,7 @@ struct TargetOptions {
   bool json = false;
   bool verbose = false;
   std::vector<std::string> positional;  // a URL, or a command and its arguments
-  // OAuth, when an HTTP server asks for authorization.
-  bool no_oauth = false;
-  std::string token_store;  // "" : the default file
-  bool no_token_store = false;
-  std::string client_id;
-  std::string client_secret;
-  std::string client_issuer;
-  std::string client_metadata_url;
-  int redirect_port = 0;
-  bool no_browser = false;
-  std::string auth_timeout;
+  cli::OAuthFlags oauth;                // when an HTTP server asks for authorization
 };
 
 // What one leaf subcommand was given.
@@ -235,106 +219,6 @@ std::chrono::milliseconds timeout_of(const TargetOptions& t) {
   return seconds_option(t.timeout, "--timeout", std::chrono::milliseconds(60'000));
 }
 
-// ---- OAuth -------------------------------------------------------------------------------------
-
-// OAuth is used for HTTP servers unless told not to, or given credentials of another kind.
-bool oauth_wanted(const TargetOptions& t, const HttpTarget& h) {
-  if (t.no_oauth || !h.bearer_token.empty()) return false;
-  for (const auto& [name, value] : h.headers) {
-    std::string lower = name;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "authorization") return false;
-  }
-  return true;
-}
-
-// Opens `url` in the desktop's browser when there is one (xdg-open, or open on macOS), without
-// waiting for it and without letting it write to the terminal.
-void open_in_browser(const std::string& url) {
-#ifdef __APPLE__
-  const char* opener = "open";
-#else
-  const char* opener = "xdg-open";
-  if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) return;
-#endif
-  posix_spawn_file_actions_t actions;
-  if (posix_spawn_file_actions_init(&actions) != 0) return;
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::string program = opener;
-  std::string argument = url;
-  char* argv[] = {program.data(), argument.data(), nullptr};
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, opener, &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc == 0) {
-    std::thread([pid] { waitpid(pid, nullptr, 0); }).detach();
-  }
-}
-
-// The CLI's user agent: print the authorization URL (and open it in a browser), then wait for
-// the browser to come back to the loopback listener.
-Task<std::string> ask_user(std::shared_ptr<auth::LoopbackRedirect> listener, bool browser,
-                           std::chrono::milliseconds timeout, auth::AuthorizationPrompt prompt) {
-  std::cerr << "mcpp: " << prompt.server_url << " needs authorization by " << prompt.issuer
-            << (prompt.scope.empty() ? "" : " (scope: " + prompt.scope + ")")
-            << ".\nOpen this URL in a browser and sign in (mcpp waits " << timeout.count() / 1000
-            << " s for the answer on " << listener->redirect_uri() << "):\n\n  " << prompt.url
-            << "\n\n"
-            << std::flush;
-  if (browser) open_in_browser(prompt.url);
-  co_return co_await listener->wait(timeout);
-}
-
-// Sets up OAuth on `h` (a loopback listener on `ex`); returns the listener to keep alive.
-std::shared_ptr<auth::LoopbackRedirect> setup_oauth(HttpTarget& h, const TargetOptions& t,
-                                                    const asio::any_io_executor& ex) {
-  if (!oauth_wanted(t, h)) return nullptr;
-  if (t.redirect_port < 0 || t.redirect_port > 65535) {
-    throw UsageError("--redirect-port expects 0..65535, got " + std::to_string(t.redirect_port));
-  }
-  if (!t.client_secret.empty() && t.client_id.empty()) {
-    throw UsageError("--client-secret goes with --client-id");
-  }
-  if (!t.client_metadata_url.empty() && !t.client_metadata_url.starts_with("https://")) {
-    throw UsageError("--client-metadata-url must be an https:// URL, got '" +
-                     t.client_metadata_url + "'");
-  }
-  auto wait = seconds_option(t.auth_timeout, "--auth-timeout", std::chrono::minutes(5));
-  std::shared_ptr<auth::LoopbackRedirect> listener;
-  try {
-    listener =
-        std::make_shared<auth::LoopbackRedirect>(ex, static_cast<std::uint16_t>(t.redirect_port));
-  } catch (const std::system_error& e) {
-    throw UsageError(std::string(e.what()) + " (choose another --redirect-port)");
-  }
-  auth::OAuthOptions o;
-  o.redirect_uri = listener->redirect_uri();
-  bool browser = !t.no_browser;
-  o.user_agent = [listener, browser, wait](const auth::AuthorizationPrompt& prompt) {
-    return ask_user(listener, browser, wait, prompt);
-  };
-  if (!t.client_id.empty()) {
-    o.clients.push_back(
-        {.issuer = t.client_issuer, .client_id = t.client_id, .client_secret = t.client_secret});
-  }
-  o.client_metadata_url = t.client_metadata_url;
-  o.client_name = "mcpp CLI";
-  o.ca_file = h.ca_file;
-  o.verify_tls = h.verify_tls;
-  if (!t.no_token_store) {
-    std::string path = t.token_store.empty() ? auth::TokenStore::default_path() : t.token_store;
-    if (!path.empty()) o.token_store = std::make_shared<auth::TokenStore>(path);
-  }
-  if (t.verbose) {
-    o.on_progress = [](std::string_view p) { std::cerr << "[mcpp] oauth: " << p << '\n'; };
-  }
-  o.on_warning = [](std::string_view w) { std::cerr << "mcpp: warning: " << w << '\n'; };
-  h.auth = std::make_shared<auth::OAuthClient>(ex, std::move(o));
-  return listener;
-}
-
 // Turns an exception from a command into its message and exit code.
 int report(const Invocation& inv, std::exception_ptr e) {
   std::string prefix = "mcpp " + inv.command + ": ";
@@ -346,7 +230,7 @@ int report(const Invocation& inv, std::exception_ptr e) {
   } catch (const TransportError& t) {
     std::cerr << prefix << t.what() << '\n';
     // (With OAuth on, the message says what went wrong while authorizing.)
-    bool oauth_on = !inv.target.no_oauth && inv.target.bearer.empty();
+    bool oauth_on = !inv.target.oauth.no_oauth && inv.target.bearer.empty();
     if ((t.http_status() == 401 || t.http_status() == 403) && !oauth_on) {
       std::cerr << "  The server wants authorization";
       if (!t.resource_metadata().empty()) {
@@ -355,7 +239,7 @@ int report(const Invocation& inv, std::exception_ptr e) {
         std::cerr << " (WWW-Authenticate: " << t.www_authenticate() << ")";
       }
       std::cerr << ".\n";
-      if (inv.target.no_oauth) {
+      if (inv.target.oauth.no_oauth) {
         std::cerr << "  Pass an access token with --bearer TOKEN, or leave out --no-oauth to sign "
                      "in with OAuth.\n";
       } else if (!inv.target.bearer.empty()) {
@@ -405,7 +289,12 @@ int run_client(const Invocation& inv, const Body& body) {
   std::shared_ptr<auth::LoopbackRedirect> redirect_listener;
   try {
     if (auto* h = std::get_if<HttpTarget>(&target)) {
-      redirect_listener = setup_oauth(*h, inv.target, io.get_executor());
+      try {
+        redirect_listener =
+            cli::setup_oauth(*h, inv.target.oauth, inv.target.verbose, io.get_executor());
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
     }
   } catch (...) {
     return report(inv, std::current_exception());
@@ -810,33 +699,7 @@ void add_target_options(CLI::App* sub, TargetOptions& t, const std::string& exam
   sub->add_flag("-v,--verbose", t.verbose, "Show the server's stderr and log messages");
   sub->add_option("target", t.positional,
                   "The server: a URL, or after -- the command to run and its arguments");
-  const std::string oauth = "OAuth (HTTP servers that ask for authorization)";
-  sub->add_flag("--no-oauth", t.no_oauth, "Do not sign in when the server answers 401")
-      ->group(oauth);
-  sub->add_option("--token-store", t.token_store,
-                  "File of tokens per issuer (default $XDG_CONFIG_HOME/mcpp/tokens.json, "
-                  "else ~/.config/mcpp/tokens.json)")
-      ->group(oauth);
-  sub->add_flag("--no-token-store", t.no_token_store, "Keep tokens in memory only")->group(oauth);
-  sub->add_option("--client-id", t.client_id, "Pre-registered OAuth client ID")->group(oauth);
-  sub->add_option("--client-secret", t.client_secret,
-                  "Its secret (or MCPP_CLIENT_SECRET); none for a public client")
-      ->envname("MCPP_CLIENT_SECRET")
-      ->group(oauth);
-  sub->add_option("--client-issuer", t.client_issuer,
-                  "The authorization server (issuer) the client ID belongs to")
-      ->group(oauth);
-  sub->add_option("--client-metadata-url", t.client_metadata_url,
-                  "Client ID metadata document URL (https), used where the server accepts one")
-      ->group(oauth);
-  sub->add_option("--redirect-port", t.redirect_port,
-                  "Port of the loopback redirect http://127.0.0.1:PORT/callback (default: any)")
-      ->group(oauth);
-  sub->add_flag("--no-browser", t.no_browser, "Print the sign-in URL without opening a browser")
-      ->group(oauth);
-  sub->add_option("--auth-timeout", t.auth_timeout,
-                  "Seconds to wait for the browser to come back (default 300)")
-      ->group(oauth);
+  cli::add_oauth_options(sub, t.oauth);
   sub->allow_extras();
   sub->footer(
       "Exit codes: 0 ok, 1 tool error or JSON-RPC error, 2 usage, 3 server unreachable.\n"
