@@ -137,8 +137,22 @@ Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req)
                      "The request has no redirect_uri and the application registered several.");
   }
 
+  // Errors before the user has seen the page go back to the redirect URI only when that cannot
+  // make this server an open redirector (OAuth 2.1 §7.12.2, RFC 9700 §4.11.2): for clients the
+  // operator registered, and for loopback redirect URIs. Anyone can register a client (or publish
+  // a metadata document) naming any https URL; their errors are shown here instead.
+  auto redirect_parts = authz::split_uri(redirect_uri);
+  const bool redirect_errors =
+      client->source == "static" ||
+      (redirect_parts && (redirect_parts->scheme == "http" || redirect_parts->scheme == "https") &&
+       authz::is_loopback(redirect_parts->host));
   std::string state = params->get("state");
   auto fail = [&](std::string_view error, std::string_view description) {
+    if (!redirect_errors) {
+      return notice(error == "temporarily_unavailable" ? 503 : 400, "Authorization refused",
+                    "The application's request cannot be granted: " + std::string(description) +
+                        " (" + std::string(error) + "). Nothing was sent back to it.");
+    }
     std::vector<std::pair<std::string, std::string>> q{
         {"error", std::string(error)}, {"error_description", std::string(description)}};
     if (params->has("state")) q.emplace_back("state", state);

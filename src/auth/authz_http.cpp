@@ -305,7 +305,8 @@ bool is_loopback(std::string_view host) {
   return iequals(host, "localhost") || is_ip_loopback_literal(host) || host == "[::1]";
 }
 
-std::string check_redirect_uri(std::string_view uri, std::string_view application_type) {
+std::string check_redirect_uri(std::string_view uri, std::string_view application_type,
+                               bool private_use_scheme) {
   if (uri.empty()) return "a redirect URI is empty";
   if (uri.size() > 2000) return "a redirect URI is longer than 2000 characters";
   auto parts = split_uri(uri);
@@ -331,7 +332,12 @@ std::string check_redirect_uri(std::string_view uri, std::string_view applicatio
   if (application_type == "web") {
     return quoted + ": web clients must use https (http only on localhost)";
   }
-  return {};  // a private-use scheme of a native app (RFC 8252 §7.1)
+  if (!native || !private_use_scheme) {
+    return quoted +
+           ": redirect URIs must use https, or http on localhost (a native app can listen on "
+           "a loopback port, RFC 8252 §7.3)";
+  }
+  return {};  // a private-use scheme of a native app the operator registered (RFC 8252 §7.1)
 }
 
 bool redirect_uri_matches(std::string_view registered, std::string_view requested) {

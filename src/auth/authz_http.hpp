@@ -82,10 +82,13 @@ std::optional<UriParts> split_uri(std::string_view uri);
 bool is_loopback(std::string_view host);
 
 // Checks one redirect URI for an application type ("web", "native", or "" for a client ID
-// metadata document, which may use either kind): web clients use https (http only on
-// loopback); native clients use http on loopback, https, or a private-use scheme. Returns an
-// error description, "" when the URI is acceptable.
-std::string check_redirect_uri(std::string_view uri, std::string_view application_type);
+// metadata document, which may use either kind): https, or http on loopback. Private-use
+// schemes (com.example.app:/cb, RFC 8252 §7.1) only for native clients the operator registered
+// (`private_use_scheme`): MCP requires https or localhost redirect URIs, and a scheme anyone may
+// register gives no assurance where the answer goes. Returns an error description, "" when the
+// URI is acceptable.
+std::string check_redirect_uri(std::string_view uri, std::string_view application_type,
+                               bool private_use_scheme = false);
 // Does the redirect URI of a request match a registered one? Exact string match, except that
 // the port of a loopback IP literal (http://127.0.0.1, http://[::1]) may differ (RFC 8252 §7.3).
 bool redirect_uri_matches(std::string_view registered, std::string_view requested);

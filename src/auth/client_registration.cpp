@@ -47,8 +47,8 @@ bool string_array(const json::object& doc, std::string_view name, std::vector<st
   return true;
 }
 
-// The client metadata of a registration request or a metadata document, validated.
-// `kind` is "dcr" or "document".
+// The client metadata of a registration request, a metadata document or a pre-registration,
+// validated. `kind` is "dcr", "document" or "static".
 std::optional<ClientRecord> client_from_metadata(const json::object& doc, std::string_view kind,
                                                  const std::vector<std::string>& scopes_supported,
                                                  MetadataError& err) {
@@ -95,7 +95,7 @@ std::optional<ClientRecord> client_from_metadata(const json::object& doc, std::s
     return bad("invalid_redirect_uri", "at most 20 redirect URIs");
   }
   for (const auto& uri : c.redirect_uris) {
-    std::string why = authz::check_redirect_uri(uri, c.application_type);
+    std::string why = authz::check_redirect_uri(uri, c.application_type, kind == "static");
     if (!why.empty()) return bad("invalid_redirect_uri", why);
   }
 
@@ -368,10 +368,9 @@ void AuthorizationServer::register_client(const ClientRegistration& r) {
   if (!r.client_name.empty()) doc["client_name"] = r.client_name;
   MetadataError err;
   std::optional<ClientRecord> client =
-      client_from_metadata(doc, "dcr", impl_->o.scopes_supported, err);
+      client_from_metadata(doc, "static", impl_->o.scopes_supported, err);
   if (!client) throw std::invalid_argument(r.client_id + ": " + err.description);
   client->client_id = r.client_id;
-  client->source = "static";
   client->issued_at = impl_->now();
   if (!r.client_secret.empty()) client->secret_hash = sha256_hex(r.client_secret);
   if (client->client_name.empty()) client->client_name = r.client_id;

@@ -70,7 +70,7 @@ TEST_F(AuthorizationServerFlow, DynamicRegistrationAcceptsValidClients) {
   Reply r = b.post_json("/register",
                         {{"client_name", "Native App"},
                          {"application_type", "native"},
-                         {"redirect_uris", {"http://127.0.0.1:3000/cb", "com.example.app:/oauth"}},
+                         {"redirect_uris", {"http://127.0.0.1:3000/cb", "https://app.example/cb"}},
                          {"token_endpoint_auth_method", "none"},
                          {"grant_types", {"authorization_code", "refresh_token"}},
                          {"scope", "mcp unknown-scope"}});
@@ -110,6 +110,9 @@ TEST_F(AuthorizationServerFlow, DynamicRegistrationRefusesBadMetadata) {
       {json::object{{"redirect_uris", {"com.example.app:/cb"}}, {"application_type", "web"}},
        "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"com.example.app:/cb"}}}, "invalid_redirect_uri"},
+      // MCP: https or localhost only, also for native apps registering themselves.
+      {json::object{{"redirect_uris", {"com.example.app:/cb"}}, {"application_type", "native"}},
+       "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"http://app.example.com/cb"}}, {"application_type", "web"}},
        "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"http://app.example.com/cb"}},
@@ -484,6 +487,53 @@ TEST_F(AuthorizationServerFlow, AuthorizationErrorsAreRedirectedWithIss) {
   EXPECT_EQ(query_of(r.location)["iss"], issuer);
   EXPECT_EQ(b.get("/authorize?%zz").status, 400);
   EXPECT_EQ(b.get("/authorize").status, 400);
+}
+
+// Anyone may register a client (or publish a metadata document) naming any https URL: its
+// errors before the user decides are shown, not redirected, or this server would be an open
+// redirector. Loopback redirect URIs and pre-registered clients still get the error, and every
+// client gets the answer once the user clicked.
+TEST_F(AuthorizationServerFlow, ErrorsOfSelfRegisteredClientsAreNotRedirectedOffThisMachine) {
+  start();
+  add_client();
+  Browser b = browser();
+  auto register_client = [&](const std::string& redirect) {
+    Reply reg = b.post_json("/register", {{"application_type", "native"},
+                                          {"redirect_uris", {redirect}},
+                                          {"token_endpoint_auth_method", "none"}});
+    EXPECT_EQ(reg.status, 201) << reg.body;
+    return std::string(find_string(reg.json(), "client_id"));
+  };
+  const std::string evil = "https://evil.example/landing";
+  std::string remote = register_client(evil);
+  std::string local = register_client("http://127.0.0.1:9/callback");
+  Pkce pkce;
+  for (std::vector<std::pair<std::string, std::string>> bad :
+       {std::vector<std::pair<std::string, std::string>>{{"response_type", "token"}},
+        {{"code_challenge", "<omit>"}},
+        {{"code_challenge_method", "plain"}},
+        {{"scope", "admin"}},
+        {{"resource", "https://elsewhere.example/mcp"}},
+        {{"state", std::string(3000, 's')}}}) {
+    Reply r = b.get(authorize_target(pkce, bad, remote, evil));
+    EXPECT_EQ(r.status, 400) << bad[0].first;
+    EXPECT_TRUE(r.location.empty()) << r.location;
+    EXPECT_NE(r.body.find("Nothing was sent back"), std::string::npos) << r.body;
+    Reply loopback = b.get(authorize_target(pkce, bad, local));
+    EXPECT_EQ(loopback.status, 303) << bad[0].first;
+    EXPECT_FALSE(query_of(loopback.location)["error"].empty());
+    Reply operator_client = b.get(authorize_target(pkce, bad));
+    EXPECT_EQ(operator_client.status, 303) << bad[0].first;
+  }
+  // The user's answer still goes back to the client.
+  Reply page = b.get(authorize_target(pkce, {}, remote, evil));
+  ASSERT_EQ(page.status, 200) << page.body;
+  Reply deny = b.post_form("/authorize/decision",
+                           form({{"request_id", hidden_value(page.body, "request_id")},
+                                 {"csrf", hidden_value(page.body, "csrf")},
+                                 {"decision", "deny"}}));
+  EXPECT_EQ(deny.status, 303);
+  EXPECT_TRUE(deny.location.starts_with(evil + "?error=access_denied")) << deny.location;
 }
 
 // ---- codes ----------------------------------------------------------------------------------

@@ -61,31 +61,35 @@ TEST(AuthzForms, RefusesMoreThan256ParametersAndFindsDuplicatesInLinearTime) {
 }
 
 TEST(AuthzRedirects, RulesPerApplicationType) {
+  // web and native: registered by anyone (DCR); document: a client ID metadata document;
+  // operator: a native client the operator pre-registered (private-use schemes allowed).
   struct Case {
     std::string uri;
-    bool web, native, document;
+    bool web, native, document, operator_native;
   };
   std::vector<Case> cases = {
-      {"https://app.example.com/cb", true, true, true},
-      {"http://localhost:3000/cb", true, true, true},
-      {"http://127.0.0.1/cb", true, true, true},
-      {"http://[::1]:8080/cb", true, true, true},
-      {"http://app.example.com/cb", false, false, false},
-      {"com.example.app:/oauth", false, true, true},
-      {"myapp://callback", false, true, true},
-      {"javascript:alert(1)", false, false, false},
-      {"data:text/html,hi", false, false, false},
-      {"file:///etc/passwd", false, false, false},
-      {"https://app.example.com/cb#x", false, false, false},
-      {"https://user:pw@app.example.com/cb", false, false, false},
-      {"/relative/cb", false, false, false},
-      {"", false, false, false},
+      {"https://app.example.com/cb", true, true, true, true},
+      {"http://localhost:3000/cb", true, true, true, true},
+      {"http://127.0.0.1/cb", true, true, true, true},
+      {"http://[::1]:8080/cb", true, true, true, true},
+      {"http://app.example.com/cb", false, false, false, false},
+      {"com.example.app:/oauth", false, false, false, true},
+      {"myapp://callback", false, false, false, true},
+      {"javascript:alert(1)", false, false, false, false},
+      {"data:text/html,hi", false, false, false, false},
+      {"file:///etc/passwd", false, false, false, false},
+      {"https://app.example.com/cb#x", false, false, false, false},
+      {"https://user:pw@app.example.com/cb", false, false, false, false},
+      {"/relative/cb", false, false, false, false},
+      {"", false, false, false, false},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(check_redirect_uri(c.uri, "web").empty(), c.web) << c.uri;
     EXPECT_EQ(check_redirect_uri(c.uri, "native").empty(), c.native) << c.uri;
     EXPECT_EQ(check_redirect_uri(c.uri, "").empty(), c.document) << c.uri;
+    EXPECT_EQ(check_redirect_uri(c.uri, "native", true).empty(), c.operator_native) << c.uri;
   }
+  EXPECT_NE(check_redirect_uri("myapp://cb", "native").find("loopback"), std::string::npos);
 }
 
 TEST(AuthzRedirects, MatchingIsExactButForLoopbackPorts) {
