@@ -239,7 +239,7 @@ bool KnowledgeStore::exists(std::string_view id) {
 std::vector<SearchHit> KnowledgeStore::run_search(const std::string& match, std::size_t limit) {
   Statement s(*db_, R"sql(
 WITH hits AS (
-  SELECT rowid, snippet(documents_fts, -1, '**', '**', '…', 16) AS snip, rank
+  SELECT rowid, snippet(documents_fts, 1, '**', '**', '…', 16) AS snip, rank
   FROM documents_fts WHERE documents_fts MATCH ?1 ORDER BY rank LIMIT ?2)
 SELECT d.id, d.title, d.url, hits.snip, hits.rank
 FROM hits JOIN documents d ON d.rowid = hits.rowid ORDER BY hits.rank)sql");
