@@ -101,6 +101,26 @@ const json::object& delete_output() {
   return s;
 }
 
+// One tool's listing, assigned member by member (GCC 12 at -O3 takes the strings of nested
+// designated initialisers in a call's temporary for uninitialised).
+Tool tool_spec(std::string name, std::string title, std::string description,
+               const json::object& input, const json::object& output, bool read_only,
+               bool destructive, std::optional<bool> idempotent, ToolAccess access) {
+  Tool t;
+  t.name = std::move(name);
+  t.title = title;
+  t.description = std::move(description);
+  t.input_schema = input;
+  t.output_schema = output;
+  t.annotations.title = std::move(title);
+  t.annotations.read_only_hint = read_only;
+  t.annotations.destructive_hint = destructive;
+  t.annotations.idempotent_hint = idempotent;
+  t.annotations.open_world_hint = false;
+  t.access = std::move(access);
+  return t;
+}
+
 ToolResult structured(json::object value) {
   ToolResult r;
   r.content.push_back(text_content(json::serialize(value)));
@@ -219,19 +239,12 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
 
   // ---- search ----
   server.add_tool(
-      {.name = "search",
-       .title = "Search documents",
-       .description = "Full-text search (bm25, stemmed) over the library. Returns up to " +
-                      std::to_string(max_results) +
-                      " results, best first, each with id, title, url and a snippet; pass an "
-                      "id to fetch to read the document.",
-       .input_schema = search_input(),
-       .output_schema = search_output(),
-       .annotations = {.title = "Search documents",
-                       .read_only_hint = true,
-                       .destructive_hint = false,
-                       .open_world_hint = false},
-       .access = read_access},
+      tool_spec("search", "Search documents",
+                "Full-text search (bm25, stemmed) over the library. Returns up to " +
+                    std::to_string(max_results) +
+                    " results, best first, each with id, title, url and a snippet; pass an "
+                    "id to fetch to read the document.",
+                search_input(), search_output(), true, false, std::nullopt, read_access),
       audited(
           "search",
           [store, max_results](const json::object& args, Context&) -> Task<ToolResult> {
@@ -255,17 +268,10 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
 
   // ---- fetch ----
   server.add_tool(
-      {.name = "fetch",
-       .title = "Fetch a document",
-       .description = "The whole text of a document found by search, with its title, url and "
-                      "metadata.",
-       .input_schema = fetch_input(),
-       .output_schema = fetch_output(),
-       .annotations = {.title = "Fetch a document",
-                       .read_only_hint = true,
-                       .destructive_hint = false,
-                       .open_world_hint = false},
-       .access = read_access},
+      tool_spec("fetch", "Fetch a document",
+                "The whole text of a document found by search, with its title, url and "
+                "metadata.",
+                fetch_input(), fetch_output(), true, false, std::nullopt, read_access),
       audited(
           "fetch",
           [store](const json::object& args, Context&) -> Task<ToolResult> {
@@ -283,18 +289,10 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
 
   // ---- add_document ----
   server.add_tool(
-      {.name = "add_document",
-       .title = "Add a document",
-       .description = "Adds a document (title and text, optionally url, id and metadata) to "
-                      "the library; it is searchable at once.",
-       .input_schema = add_input(),
-       .output_schema = written_output(),
-       .annotations = {.title = "Add a document",
-                       .read_only_hint = false,
-                       .destructive_hint = false,
-                       .idempotent_hint = false,
-                       .open_world_hint = false},
-       .access = write_access},
+      tool_spec("add_document", "Add a document",
+                "Adds a document (title and text, optionally url, id and metadata) to "
+                "the library; it is searchable at once.",
+                add_input(), written_output(), false, false, false, write_access),
       audited(
           "add_document",
           [store, max_text](const json::object& args, Context&) -> Task<ToolResult> {
@@ -325,18 +323,10 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
 
   // ---- update_document ----
   server.add_tool(
-      {.name = "update_document",
-       .title = "Update a document",
-       .description = "Replaces the title, text, url or metadata of a document (the fields "
-                      "given; the others stay).",
-       .input_schema = update_input(),
-       .output_schema = written_output(),
-       .annotations = {.title = "Update a document",
-                       .read_only_hint = false,
-                       .destructive_hint = true,
-                       .idempotent_hint = true,
-                       .open_world_hint = false},
-       .access = write_access},
+      tool_spec("update_document", "Update a document",
+                "Replaces the title, text, url or metadata of a document (the fields "
+                "given; the others stay).",
+                update_input(), written_output(), false, true, true, write_access),
       audited(
           "update_document",
           [store, max_text](const json::object& args, Context&) -> Task<ToolResult> {
@@ -365,18 +355,10 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
 
   // ---- delete_document ----
   server.add_tool(
-      {.name = "delete_document",
-       .title = "Delete a document",
-       .description = "Removes a document from the library (an indexed file comes back when "
-                      "it changes and is indexed again).",
-       .input_schema = fetch_input(),
-       .output_schema = delete_output(),
-       .annotations = {.title = "Delete a document",
-                       .read_only_hint = false,
-                       .destructive_hint = true,
-                       .idempotent_hint = true,
-                       .open_world_hint = false},
-       .access = write_access},
+      tool_spec("delete_document", "Delete a document",
+                "Removes a document from the library (an indexed file comes back when "
+                "it changes and is indexed again).",
+                fetch_input(), delete_output(), false, true, true, write_access),
       audited(
           "delete_document",
           [store](const json::object& args, Context&) -> Task<ToolResult> {
