@@ -110,6 +110,10 @@ struct AuthorizationServer::Impl {
   Task<std::optional<authz::ClientRecord>> fetch_client_document(const std::string& url,
                                                                  ClientProblem& problem);
   bool is_document_client_id(std::string_view client_id) const;
+  // Documents that could not be fetched or used: url → (retry after, the message).
+  std::mutex failed_fetches_mutex;
+  std::unordered_map<std::string, std::pair<std::int64_t, std::string>> failed_fetches;
+  void remember_failed_fetch(const std::string& url, const std::string& message);
 
   // ---- helpers
   std::vector<std::string> split_scope(std::string_view scope) const;

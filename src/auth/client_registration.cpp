@@ -2,15 +2,12 @@
 // application_type), client ID metadata documents (fetched over https with size and time limits,
 // refused on private addresses, cached) and pre-registration.
 #include <algorithm>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <stdexcept>
 
 #include "auth/authorization_server_impl.hpp"
 #include "auth/crypto.hpp"
-#include "client/http_client.hpp"
+#include "auth/metadata_fetch.hpp"
 
 namespace mcpp::auth {
 
@@ -22,6 +19,8 @@ namespace {
 constexpr std::size_t kMaxRegistrationBytes = 64 * 1024;
 constexpr std::size_t kMaxRedirectUris = 20;
 constexpr std::size_t kMaxString = 2000;
+constexpr std::int64_t kFailedFetchSeconds = 30;  // a failed document fetch is not retried sooner
+constexpr std::size_t kMaxFailedFetches = 10'000;
 
 // A metadata problem: the OAuth error code and what is wrong.
 struct MetadataError {
@@ -173,29 +172,6 @@ std::optional<ClientRecord> client_from_metadata(const json::object& doc, std::s
   return c;
 }
 
-// Addresses a metadata document may not be fetched from (SSRF): loopback, private, link-local,
-// carrier-grade NAT, multicast, unspecified.
-bool is_public_address(const boost::asio::ip::address& a) {
-  if (a.is_v6()) {
-    auto v6 = a.to_v6();
-    if (v6.is_v4_mapped()) {
-      return is_public_address(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6));
-    }
-    auto b = v6.to_bytes();
-    if (v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_link_local()) {
-      return false;
-    }
-    return (b[0] & 0xfe) != 0xfc;  // fc00::/7 unique local
-  }
-  auto b = a.to_v4().to_bytes();
-  if (b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224) return false;
-  if (b[0] == 169 && b[1] == 254) return false;
-  if (b[0] == 172 && (b[1] & 0xf0) == 16) return false;
-  if (b[0] == 192 && b[1] == 168) return false;
-  if (b[0] == 100 && (b[1] & 0xc0) == 64) return false;
-  return true;
-}
-
 // max-age of a Cache-Control header, clamped to [60 s, 1 day]; 1 hour when absent.
 std::int64_t cache_seconds(std::string_view cache_control) {
   std::int64_t ttl = 3600;
@@ -237,9 +213,19 @@ Task<std::optional<ClientRecord>> AuthorizationServer::Impl::resolve_client(
 
 Task<std::optional<ClientRecord>> AuthorizationServer::Impl::fetch_client_document(
     const std::string& url, ClientProblem& problem) {
+  {
+    // A document that could not be used is not fetched again for a while.
+    std::lock_guard lock(failed_fetches_mutex);
+    auto it = failed_fetches.find(url);
+    if (it != failed_fetches.end() && it->second.first > now()) {
+      problem.message = it->second.second;
+      co_return std::nullopt;
+    }
+  }
   auto fail = [&](std::string why) {
     problem.message = "The application's client ID metadata document " + url.substr(0, 300) +
                       " cannot be used: " + why;
+    remember_failed_fetch(url, problem.message);
     return std::nullopt;
   };
   auto parts = authz::split_uri(url);
@@ -257,44 +243,25 @@ Task<std::optional<ClientRecord>> AuthorizationServer::Impl::fetch_client_docume
   std::string cache_control;
   std::string error;
   try {
-    auto ex = co_await boost::asio::this_coro::executor;
-    std::string port =
-        parts->port.empty() ? (parts->scheme == "https" ? "443" : "80") : parts->port;
-    boost::asio::ip::tcp::resolver resolver(ex);
-    auto endpoints = co_await resolver.async_resolve(parts->host, port, boost::asio::use_awaitable);
-    for (const auto& e : endpoints) {
-      if (!o.allow_insecure_metadata_fetch && !is_public_address(e.endpoint().address())) {
-        error = parts->host + " resolves to a private or loopback address.";
-        break;
-      }
-    }
-    if (error.empty()) {
-      HttpTarget target;
-      target.url = url;
-      target.connect_timeout = o.metadata_fetch_timeout;
-      HttpClient http(ex, target);
-      // (Named, not literals: GCC 12 mishandles arrays inside co_await expressions.)
-      HttpHeaders accept{{"Accept", "application/json"}};
-      std::string no_body;
-      auto response = co_await http.send(HttpClient::Method::kGet, url, accept, std::move(no_body),
-                                         o.metadata_fetch_timeout);
-      if (response->status() != 200) {
-        error = "fetching it returned HTTP " + std::to_string(response->status()) + ".";
+    authz::DocumentFetchOptions fetch;
+    fetch.timeout = o.metadata_fetch_timeout;
+    fetch.max_bytes = o.max_metadata_bytes;
+    fetch.insecure = o.allow_insecure_metadata_fetch;
+    authz::FetchedDocument response = co_await authz::fetch_document(url, fetch);
+    if (response.status != 200) {
+      error = "fetching it returned HTTP " + std::to_string(response.status) + ".";
+    } else {
+      cache_control = std::move(response.cache_control);
+      boost::system::error_code ec;
+      json::value v = json::parse(response.body, ec);
+      if (ec || !v.is_object()) {
+        error = "it is not a JSON object.";
       } else {
-        cache_control = response->header("cache-control");
-        std::string body =
-            co_await response->read_body(o.max_metadata_bytes, o.metadata_fetch_timeout);
-        boost::system::error_code ec;
-        json::value v = json::parse(body, ec);
-        if (ec || !v.is_object()) {
-          error = "it is not a JSON object.";
-        } else {
-          doc = std::move(v.get_object());
-        }
+        doc = std::move(v.get_object());
       }
     }
   } catch (const std::exception& e) {
-    error = std::string("it could not be fetched (") + e.what() + ").";
+    error = e.what();
   }
   if (!error.empty()) co_return fail(error);
 
@@ -311,6 +278,17 @@ Task<std::optional<ClientRecord>> AuthorizationServer::Impl::fetch_client_docume
   client->fetched_until = client->issued_at + cache_seconds(cache_control);
   store.put_client(*client);
   co_return client;
+}
+
+void AuthorizationServer::Impl::remember_failed_fetch(const std::string& url,
+                                                      const std::string& message) {
+  std::lock_guard lock(failed_fetches_mutex);
+  const std::int64_t t = now();
+  if (failed_fetches.size() >= kMaxFailedFetches) {
+    std::erase_if(failed_fetches, [t](const auto& entry) { return entry.second.first <= t; });
+    if (failed_fetches.size() >= kMaxFailedFetches) failed_fetches.clear();
+  }
+  failed_fetches[url] = {t + kFailedFetchSeconds, message};
 }
 
 HttpReply AuthorizationServer::Impl::register_dynamic(const HttpRequestInfo& req) {

@@ -987,14 +987,17 @@ TEST_F(ClientDocumentTest, ADocumentMustNameItselfAndItsRedirects) {
   EXPECT_TRUE(r.location.empty());
   EXPECT_NE(r.body.find("client_id is not exactly the URL"), std::string::npos) << r.body;
 
+  skew += 31;  // failed fetches are remembered for 30 s
   document_ = {{"client_id", document_url()}, {"redirect_uris", {"https://app.example/cb"}}};
   r = b.get(authorize_target(pkce, {}, document_url()));
   EXPECT_EQ(r.status, 400) << "redirect URI not in the document";
+  skew += 601;  // that one was valid, and cached
   document_ = {{"client_id", document_url()},
                {"redirect_uris", {"http://127.0.0.1:9/callback"}},
                {"token_endpoint_auth_method", "client_secret_basic"}};
   r = b.get(authorize_target(pkce, {}, document_url()));
   EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("token_endpoint_auth_method"), std::string::npos) << r.body;
   EXPECT_EQ(b.get(authorize_target(pkce, {}, origin + "/missing.json")).status, 400);
 }
 
@@ -1005,11 +1008,35 @@ TEST_F(ClientDocumentTest, PlainHttpAndPrivateAddressesAreRefusedByDefault) {
   Pkce pkce;
   Browser b = browser();
   EXPECT_EQ(b.get(authorize_target(pkce, {}, document_url())).status, 400);
-  Reply r = b.get(
-      authorize_target(pkce, {}, "https://127.0.0.1:" + std::to_string(port()) + "/client.json"));
+  Reply r = b.get(authorize_target(pkce, {}, "https://127.0.0.1/client.json"));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("private or loopback"), std::string::npos) << r.body;
+  r = b.get(authorize_target(pkce, {}, "https://localhost/client.json"));
+  EXPECT_NE(r.body.find("private or loopback"), std::string::npos) << r.body;
+  // Only the https port.
+  r = b.get(
+      authorize_target(pkce, {}, "https://127.0.0.1:" + std::to_string(port()) + "/client.json"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("port (443)"), std::string::npos) << r.body;
   EXPECT_EQ(fetches.load(), 0);
+}
+
+TEST_F(ClientDocumentTest, FailedFetchesAreRememberedBriefly) {
+  start([](AuthorizationServerOptions& o) { o.allow_insecure_metadata_fetch = true; });
+  serve_document({{"client_id", "https://other.example/client.json"},
+                  {"redirect_uris", {"http://127.0.0.1:9/callback"}}});
+  Pkce pkce;
+  Browser b = browser();
+  for (int i = 0; i < 5; ++i) {
+    Reply r = b.get(authorize_target(pkce, {}, document_url()));
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("client_id is not exactly the URL"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(fetches.load(), 1);
+  skew += 31;
+  document_["client_id"] = document_url();
+  EXPECT_EQ(b.get(authorize_target(pkce, {}, document_url())).status, 200);
+  EXPECT_EQ(fetches.load(), 2);
 }
 
 }  // namespace
