@@ -205,8 +205,43 @@ class Transaction {
 };
 }  // namespace
 
+// Clients that a token, a code or an open login page refers to (the first parameter: now).
+constexpr const char* kClientInUse =
+    "(client_id IN (SELECT client_id FROM access_tokens) "
+    "OR client_id IN (SELECT json_extract(data, '$.client_id') FROM refresh_tokens) "
+    "OR client_id IN (SELECT json_extract(data, '$.grant.client_id') FROM codes) "
+    "OR client_id IN (SELECT json_extract(data, '$.client_id') FROM pending_requests "
+    "WHERE expires_at > ?1))";
+
 void AuthStore::put_client(const ClientRecord& c) {
   std::lock_guard lock(mutex_);
+  put_client_locked(c);
+}
+
+bool AuthStore::put_document_client(const ClientRecord& c, std::int64_t now, std::int64_t max) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Statement known = prepare("SELECT 1 FROM clients WHERE client_id = ?");
+  known.bind(c.client_id);
+  if (!known.step()) {
+    Statement count = prepare("SELECT count(*) FROM clients WHERE source = 'document'");
+    std::int64_t n = count.step() ? count.integer(0) : 0;
+    if (n >= max) {
+      std::string sql =
+          "DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE source = "
+          "'document' AND NOT " +
+          std::string(kClientInUse) + " ORDER BY fetched_until > ?1, issued_at, rowid LIMIT ?2)";
+      Statement evict = prepare(sql.c_str());
+      evict.bind(now).bind(n - max + 1).run();
+      if (n - evict.changes() >= max) return false;
+    }
+  }
+  put_client_locked(c);
+  tx.commit();
+  return true;
+}
+
+void AuthStore::put_client_locked(const ClientRecord& c) {
   prepare(
       "INSERT OR REPLACE INTO clients(client_id, secret_hash, auth_method, application_type, "
       "client_name, redirect_uris, grant_types, scope, metadata, source, issued_at, "
@@ -551,6 +586,10 @@ void AuthStore::purge(std::int64_t now) {
   prepare("DELETE FROM refresh_tokens WHERE expires_at <= ?").bind(now).run();
   prepare("DELETE FROM access_tokens WHERE expires_at <= ?").bind(now).run();
   prepare("DELETE FROM sessions WHERE expires_at <= ?").bind(now).run();
+  std::string sql =
+      "DELETE FROM clients WHERE source = 'document' AND fetched_until <= ?1 AND NOT " +
+      std::string(kClientInUse);
+  prepare(sql.c_str()).bind(now).run();
 }
 
 }  // namespace mcpp::auth::authz

@@ -95,6 +95,10 @@ class AuthStore {
   // Deletes dynamically registered clients registered before `before` that hold no code, refresh
   // token or live access token (registrations that were never used). Returns how many.
   std::int64_t prune_unused_clients(std::int64_t before);
+  // Stores a client ID metadata document's client, keeping at most `max` documents: to make room
+  // for a new one, documents no token, code or open login page refers to are dropped, expired
+  // ones first, then the least recently fetched. False (nothing stored) when none can be.
+  bool put_document_client(const ClientRecord& client, std::int64_t now, std::int64_t max);
 
   void put_request(const PendingRequest& request);
   std::optional<PendingRequest> request(std::string_view id, std::int64_t now);
@@ -136,11 +140,13 @@ class AuthStore {
                    std::int64_t expires_at);
   std::optional<std::string> session(std::string_view session_hash, std::int64_t now);
 
-  // Deletes what has expired.
+  // Deletes what has expired, and cached client ID metadata documents that have expired and
+  // that nothing refers to.
   void purge(std::int64_t now);
 
  private:
   class Statement;
+  void put_client_locked(const ClientRecord& client);
   void exec(const char* sql);
   Statement prepare(const char* sql);
   std::vector<RevokedToken> revoke_family_locked(std::string_view family, std::int64_t now);

@@ -30,6 +30,7 @@ inline constexpr std::string_view kBrowserCookie = "mcpp_browser";
 // A client lookup that failed, with what to tell the user.
 struct ClientProblem {
   std::string message;
+  int status = 400;  // of the error page
 };
 
 struct AuthorizationServer::Impl {

@@ -114,7 +114,11 @@ Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req)
   }
   ClientProblem problem;
   std::optional<ClientRecord> client = co_await resolve_client(client_id, problem);
-  if (!client) co_return notice(400, "Unknown application", problem.message);
+  if (!client) {
+    co_return notice(problem.status,
+                     problem.status == 503 ? "Try again later" : "Unknown application",
+                     problem.message);
+  }
 
   // Until the redirect URI is known to be registered, errors are shown here, never redirected.
   std::string redirect_uri;

@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::size_t kMaxRegistrationBytes = 64 * 1024;
 constexpr std::size_t kMaxRedirectUris = 20;
+constexpr std::size_t kMaxContacts = 20;
 constexpr std::size_t kMaxString = 2000;
 constexpr std::int64_t kFailedFetchSeconds = 30;  // a failed document fetch is not retried sooner
 constexpr std::size_t kMaxFailedFetches = 10'000;
@@ -149,8 +150,8 @@ std::optional<ClientRecord> client_from_metadata(const json::object& doc, std::s
   c.scope = scope;
 
   std::vector<std::string> contacts;
-  if (!string_array(doc, "contacts", contacts, present)) {
-    return bad("invalid_client_metadata", "contacts must be an array of strings");
+  if (!string_array(doc, "contacts", contacts, present) || contacts.size() > kMaxContacts) {
+    return bad("invalid_client_metadata", "contacts must be an array of at most 20 strings");
   }
 
   for (std::string_view name : {"client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri",
@@ -276,7 +277,15 @@ Task<std::optional<ClientRecord>> AuthorizationServer::Impl::fetch_client_docume
   if (client->client_name.empty()) client->client_name = parts->host;
   client->issued_at = now();
   client->fetched_until = client->issued_at + cache_seconds(cache_control);
-  store.put_client(*client);
+  if (!store.put_document_client(*client, now(),
+                                 static_cast<std::int64_t>(o.max_client_documents))) {
+    // Not remembered as a failure: it is about the server, not this document.
+    problem.message =
+        "Too many applications are signing in right now (temporarily_unavailable). Try again "
+        "in a few minutes.";
+    problem.status = 503;
+    co_return std::nullopt;
+  }
   co_return client;
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "../transport/http_test_client.hpp"
+#include "auth/auth_store.hpp"
 #include "auth/authz_http.hpp"
 #include "auth/crypto.hpp"
 #include "auth/jwt.hpp"

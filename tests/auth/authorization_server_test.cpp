@@ -1021,6 +1021,52 @@ TEST_F(ClientDocumentTest, PlainHttpAndPrivateAddressesAreRefusedByDefault) {
   EXPECT_EQ(fetches.load(), 0);
 }
 
+// Any https URL at /authorize makes the server fetch and store a document: they are capped
+// (documents in use are kept; the others make room, oldest first) and purged once expired.
+TEST_F(ClientDocumentTest, StoredDocumentsAreCappedAndPurged) {
+  start([](AuthorizationServerOptions& o) {
+    o.allow_insecure_metadata_fetch = true;
+    o.max_client_documents = 2;
+  });
+  extra_routes.push_back([this](const HttpRequestInfo& r) -> Task<std::optional<HttpReply>> {
+    if (!r.path.starts_with("/doc/")) co_return std::nullopt;
+    HttpReply reply;
+    reply.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "max-age=300"}};
+    reply.body = json::serialize(json::object{{"client_id", origin + r.path},
+                                              {"client_name", "Doc"},
+                                              {"redirect_uris", {"http://127.0.0.1:9/callback"}}});
+    co_return reply;
+  });
+  auto doc = [&](int n) { return origin + "/doc/" + std::to_string(n) + ".json"; };
+  authz::AuthStore db((dir_ / "auth.sqlite").string());
+  auto stored = [&](int n) { return db.client(doc(n)).has_value(); };
+  Pkce pkce;
+  Browser b = browser();
+  // Fetched and stored, but no login page refers to them (the redirect URI is wrong).
+  for (int n : {1, 2, 3}) {
+    EXPECT_EQ(b.get(authorize_target(pkce, {}, doc(n), "http://127.0.0.1:9/x")).status, 400);
+  }
+  EXPECT_EQ(db.count_clients("document"), 2);
+  EXPECT_FALSE(stored(1)) << "the oldest made room";
+  EXPECT_TRUE(stored(2));
+  EXPECT_TRUE(stored(3));
+  // Login pages open for 4 and 5: they stay, and a sixth must wait.
+  EXPECT_EQ(b.get(authorize_target(pkce, {}, doc(4))).status, 200);
+  EXPECT_EQ(b.get(authorize_target(pkce, {}, doc(5))).status, 200);
+  Reply full = b.get(authorize_target(pkce, {}, doc(6)));
+  EXPECT_EQ(full.status, 503);
+  EXPECT_TRUE(full.location.empty());
+  EXPECT_NE(full.body.find("temporarily_unavailable"), std::string::npos) << full.body;
+  EXPECT_TRUE(stored(4));
+  EXPECT_TRUE(stored(5));
+  EXPECT_FALSE(stored(6));
+  // Later the pages and the cached documents have expired: the purge removes them.
+  skew += 15 * 60 + 1;
+  EXPECT_EQ(b.get("/jwks.json").status, 200);  // any request runs the purge when it is due
+  EXPECT_EQ(db.count_clients("document"), 0);
+  EXPECT_EQ(b.get(authorize_target(pkce, {}, doc(6))).status, 200);
+}
+
 TEST_F(ClientDocumentTest, FailedFetchesAreRememberedBriefly) {
   start([](AuthorizationServerOptions& o) { o.allow_insecure_metadata_fetch = true; });
   serve_document({{"client_id", "https://other.example/client.json"},

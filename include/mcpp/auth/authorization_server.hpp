@@ -54,6 +54,9 @@ struct AuthorizationServerOptions {
   // that never led to a token are dropped to make room.
   std::size_t max_clients = 10'000;
   std::size_t max_pending_requests = 10'000;  // login pages open at once (each one a row)
+  // Client ID metadata documents kept at most (anyone can make the server fetch one); at the
+  // limit, documents no token or open login page refers to are dropped, oldest first.
+  std::size_t max_client_documents = 1'000;
 
   // The current time (tests move it forward). Defaults to the system clock.
   std::function<std::chrono::system_clock::time_point()> clock;
