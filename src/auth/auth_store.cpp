@@ -385,7 +385,9 @@ void AuthStore::put_code(std::string_view code_hash, const CodeRecord& c) {
       .run();
 }
 
-Redemption AuthStore::redeem_code(std::string_view code_hash, std::int64_t now, CodeRecord& out,
+Redemption AuthStore::redeem_code(std::string_view code_hash, std::int64_t now,
+                                  const std::function<bool(const CodeRecord&)>& accept,
+                                  const Issuance& issue, CodeRecord& out,
                                   std::vector<RevokedToken>& revoked) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
@@ -394,24 +396,27 @@ Redemption AuthStore::redeem_code(std::string_view code_hash, std::int64_t now, 
   if (!s.step()) return Redemption::kUnknown;
   std::string family = s.text(0);
   json::object d = json::parse(s.text(1)).as_object();
-  std::int64_t expires_at = s.integer(2);
-  bool used = s.integer(3) != 0;
-  if (used) {
-    // OAuth 2.1 §4.1.3: a code used twice revokes what it was exchanged for.
-    revoked = revoke_family_locked(family, now);
-    tx.commit();
-    return Redemption::kReused;
-  }
-  prepare("UPDATE codes SET used = 1 WHERE code_hash = ?").bind(code_hash).run();
-  tx.commit();
-  if (expires_at <= now) return Redemption::kExpired;
   const json::value* g = find(d, "grant");
   out.grant = grant_from(g && g->is_object() ? g->get_object() : json::object());
   out.redirect_uri = find_string(d, "redirect_uri");
   const json::value* given = find(d, "redirect_uri_given");
   out.redirect_uri_given = given && given->is_bool() && given->get_bool();
   out.code_challenge = find_string(d, "code_challenge");
-  out.expires_at = expires_at;
+  out.expires_at = s.integer(2);
+  bool used = s.integer(3) != 0;
+  if (used) {
+    if (out.grant.client_id != issue.client_id) return Redemption::kRejected;
+    // OAuth 2.1 §4.1.3: a code used twice revokes what it was exchanged for.
+    revoked = revoke_family_locked(family, now);
+    tx.commit();
+    return Redemption::kReused;
+  }
+  if (out.expires_at <= now) return Redemption::kExpired;
+  // Checked before the code is spent: a request that may not redeem it does not burn it.
+  if (!accept(out)) return Redemption::kRejected;
+  prepare("UPDATE codes SET used = 1 WHERE code_hash = ?").bind(code_hash).run();
+  issue_locked(issue, out.grant, now);
+  tx.commit();
   return Redemption::kOk;
 }
 
@@ -429,8 +434,29 @@ void AuthStore::put_refresh_token(std::string_view token_hash, const Grant& gran
       .run();
 }
 
+void AuthStore::issue_locked(const Issuance& issue, const Grant& grant, std::int64_t now) {
+  prepare(
+      "INSERT OR REPLACE INTO access_tokens(jti, family, client_id, expires_at) VALUES(?,?,?,?)")
+      .bind(issue.access_jti)
+      .bind(grant.family)
+      .bind(issue.client_id)
+      .bind(issue.access_expires_at)
+      .run();
+  if (issue.refresh_hash.empty()) return;
+  prepare(
+      "INSERT INTO refresh_tokens(token_hash, family, data, issued_at, expires_at) "
+      "VALUES(?,?,?,?,?)")
+      .bind(issue.refresh_hash)
+      .bind(grant.family)
+      .bind(json::serialize(grant_json(grant)))
+      .bind(now)
+      .bind(issue.refresh_expires_at)
+      .run();
+}
+
 Redemption AuthStore::rotate_refresh_token(std::string_view token_hash, std::int64_t now,
-                                           Grant& out, std::vector<RevokedToken>& revoked) {
+                                           const Issuance& issue, Grant& out,
+                                           std::vector<RevokedToken>& revoked) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   Statement s = prepare(
@@ -451,6 +477,7 @@ Redemption AuthStore::rotate_refresh_token(std::string_view token_hash, std::int
   }
   if (expires_at <= now) return Redemption::kExpired;
   prepare("UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?").bind(token_hash).run();
+  issue_locked(issue, grant, now);
   tx.commit();
   out = std::move(grant);
   return Redemption::kOk;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,7 +67,19 @@ struct CodeRecord {
   std::int64_t expires_at = 0;
 };
 
-enum class Redemption { kOk, kUnknown, kExpired, kReused, kRevoked };
+// kRejected: the request may not redeem this code (another client, redirect URI, PKCE), which
+// stays unused.
+enum class Redemption { kOk, kUnknown, kExpired, kReused, kRevoked, kRejected };
+
+// The rows a successful redemption creates, written in the transaction that spends the code or
+// refresh token: a replay that revokes the family cannot come between and miss them.
+struct Issuance {
+  std::string client_id;
+  std::string access_jti;
+  std::int64_t access_expires_at = 0;
+  std::string refresh_hash;  // "" when no refresh token is issued
+  std::int64_t refresh_expires_at = 0;
+};
 
 struct KeyRecord {
   std::string kid;
@@ -108,16 +121,24 @@ class AuthStore {
   std::optional<std::string> latest_request(std::string_view browser, std::int64_t now);
 
   void put_code(std::string_view code_hash, const CodeRecord& code);
-  // Marks the code used and returns it (kOk). A code used before gets kReused and the tokens
-  // issued from it are revoked (returned in `revoked`).
-  Redemption redeem_code(std::string_view code_hash, std::int64_t now, CodeRecord& out,
+  // Redeems a code for `issue.client_id`: `accept` (called inside the transaction, with the code)
+  // checks the request (redirect URI, PKCE, ...); if it returns false the code stays unused and
+  // the answer is kRejected. Otherwise the code is marked used, `issue`'s tokens are stored and
+  // the answer is kOk. A code used before (a successful redemption) gets kReused and the tokens
+  // issued from it are revoked (returned in `revoked`) when the same client presents it. `out`
+  // is the code's record whenever the code is known.
+  Redemption redeem_code(std::string_view code_hash, std::int64_t now,
+                         const std::function<bool(const CodeRecord&)>& accept,
+                         const Issuance& issue, CodeRecord& out,
                          std::vector<RevokedToken>& revoked);
 
   void put_refresh_token(std::string_view token_hash, const Grant& grant, std::int64_t now,
                          std::int64_t expires_at);
-  // Marks the token used and returns its grant (kOk). A token used before gets kReused and its
-  // whole family is revoked (the access tokens in `revoked`).
-  Redemption rotate_refresh_token(std::string_view token_hash, std::int64_t now, Grant& out,
+  // Marks the token used, stores `issue`'s tokens (same grant) and returns the grant (kOk), in one
+  // transaction. A token used before gets kReused and its whole family is revoked (the access
+  // tokens in `revoked`).
+  Redemption rotate_refresh_token(std::string_view token_hash, std::int64_t now,
+                                  const Issuance& issue, Grant& out,
                                   std::vector<RevokedToken>& revoked);
   // The grant of a refresh token (used or not), for revocation.
   std::optional<Grant> refresh_token_grant(std::string_view token_hash);
@@ -150,6 +171,7 @@ class AuthStore {
   void exec(const char* sql);
   Statement prepare(const char* sql);
   std::vector<RevokedToken> revoke_family_locked(std::string_view family, std::int64_t now);
+  void issue_locked(const Issuance& issue, const Grant& grant, std::int64_t now);
 
   std::mutex mutex_;
   sqlite3* db_ = nullptr;

@@ -99,8 +99,13 @@ struct AuthorizationServer::Impl {
   std::optional<authz::ClientRecord> authenticate_client(const HttpRequestInfo& request,
                                                          const authz::Params& params,
                                                          HttpReply& error);
-  HttpReply issue_tokens(const authz::Grant& grant, const authz::ClientRecord& client,
-                         const std::string& access_scope);
+  // The tokens of a successful grant: made up front (`refresh` is the refresh token, "" when the
+  // client gets none), stored by the store in the redemption's transaction, then signed and sent.
+  authz::Issuance new_issuance(const authz::ClientRecord& client, std::int64_t now,
+                               std::string& refresh) const;
+  HttpReply token_reply(const authz::Grant& grant, const authz::Issuance& issued,
+                        const std::string& refresh, const std::string& access_scope,
+                        std::int64_t now);
 
   // ---- clients (client_registration.cpp)
   HttpReply register_dynamic(const HttpRequestInfo& request);

@@ -93,32 +93,42 @@ std::optional<ClientRecord> AuthorizationServer::Impl::authenticate_client(
   return client;
 }
 
-HttpReply AuthorizationServer::Impl::issue_tokens(const authz::Grant& grant,
-                                                  const ClientRecord& client,
-                                                  const std::string& access_scope) {
+authz::Issuance AuthorizationServer::Impl::new_issuance(const ClientRecord& client,
+                                                        std::int64_t now,
+                                                        std::string& refresh) const {
+  authz::Issuance issued;
+  issued.client_id = client.client_id;
+  issued.access_jti = random_token(16);
+  issued.access_expires_at = now + o.access_token_ttl.count();
+  refresh.clear();
+  if (has(client.grant_types, "refresh_token")) {
+    refresh = random_token(32);
+    issued.refresh_hash = sha256_hex(refresh);
+    issued.refresh_expires_at = now + o.refresh_token_ttl.count();
+  }
+  return issued;
+}
+
+HttpReply AuthorizationServer::Impl::token_reply(const authz::Grant& grant,
+                                                 const authz::Issuance& issued,
+                                                 const std::string& refresh,
+                                                 const std::string& access_scope,
+                                                 std::int64_t now) {
   Jwk key = signing_key();
-  std::int64_t t = now();
-  std::int64_t exp = t + o.access_token_ttl.count();
-  std::string jti = random_token(16);
   json::object claims{{"iss", o.issuer},
                       {"sub", grant.subject},
                       {"aud", grant.resource},
-                      {"client_id", client.client_id},
-                      {"iat", t},
-                      {"exp", exp},
-                      {"jti", jti}};
+                      {"client_id", issued.client_id},
+                      {"iat", now},
+                      {"exp", issued.access_expires_at},
+                      {"jti", issued.access_jti}};
   if (!access_scope.empty()) claims["scope"] = access_scope;
   std::string access_token = jwt_sign(claims, key, "at+jwt");
-  store.put_access_token(jti, grant.family, client.client_id, exp);
   json::object body{{"access_token", access_token},
                     {"token_type", "Bearer"},
-                    {"expires_in", o.access_token_ttl.count()}};
+                    {"expires_in", issued.access_expires_at - now}};
   if (!access_scope.empty()) body["scope"] = access_scope;
-  if (has(client.grant_types, "refresh_token")) {
-    std::string refresh = random_token(32);
-    store.put_refresh_token(sha256_hex(refresh), grant, t, t + o.refresh_token_ttl.count());
-    body["refresh_token"] = refresh;
-  }
+  if (!refresh.empty()) body["refresh_token"] = refresh;
   return authz::json_reply(200, body);
 }
 
@@ -151,13 +161,58 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
   if (grant_type == "authorization_code") {
     std::string code = params->get("code");
     if (code.empty()) return oauth_error(400, "invalid_request", "code is missing");
+    // Checked inside the redemption, before the code is spent: a request with the wrong client,
+    // redirect URI or verifier leaves the code to its rightful owner.
+    HttpReply refusal;
+    auto accept = [&](const authz::CodeRecord& record) {
+      if (record.grant.client_id != client->client_id) {
+        refusal = oauth_error(400, "invalid_grant", "the code was issued to another client");
+        return false;
+      }
+      std::string redirect_uri = params->get("redirect_uri");
+      if (record.redirect_uri_given
+              ? redirect_uri != record.redirect_uri
+              : (!redirect_uri.empty() && redirect_uri != record.redirect_uri)) {
+        refusal = oauth_error(400, "invalid_grant",
+                              "redirect_uri differs from the authorization request's");
+        return false;
+      }
+      std::string verifier = params->get("code_verifier");
+      if (verifier.empty()) {
+        refusal = oauth_error(400, "invalid_grant", "code_verifier is missing (PKCE is required)");
+        return false;
+      }
+      if (!valid_verifier(verifier) ||
+          !constant_time_equal(pkce_challenge(verifier), record.code_challenge)) {
+        refusal =
+            oauth_error(400, "invalid_grant", "code_verifier does not match the code_challenge");
+        return false;
+      }
+      if (params->has("resource")) {
+        std::optional<std::string> resource = match_resource(params->get("resource"));
+        if (!resource || *resource != record.grant.resource) {
+          refusal = oauth_error(
+              400, "invalid_target",
+              "resource differs from the authorization request's (" + record.grant.resource + ")");
+          return false;
+        }
+      }
+      return true;
+    };
+    std::string refresh;
+    authz::Issuance issued = new_issuance(*client, t, refresh);
     authz::CodeRecord record;
     std::vector<authz::RevokedToken> revoked_now;
-    Redemption result = store.redeem_code(sha256_hex(code), t, record, revoked_now);
+    Redemption result = store.redeem_code(sha256_hex(code), t, accept, issued, record, revoked_now);
     note_revoked(revoked_now);
     switch (result) {
       case Redemption::kOk:
-        break;
+        return token_reply(record.grant, issued, refresh, record.grant.scope, t);
+      case Redemption::kRejected:
+        if (refusal.body.empty()) {
+          refusal = oauth_error(400, "invalid_grant", "the code was issued to another client");
+        }
+        return refusal;
       case Redemption::kReused:
         return oauth_error(400, "invalid_grant",
                            "the code was already used; the tokens issued for it are revoked");
@@ -166,33 +221,6 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
       default:
         return oauth_error(400, "invalid_grant", "unknown code");
     }
-    if (record.grant.client_id != client->client_id) {
-      return oauth_error(400, "invalid_grant", "the code was issued to another client");
-    }
-    std::string redirect_uri = params->get("redirect_uri");
-    if (record.redirect_uri_given
-            ? redirect_uri != record.redirect_uri
-            : (!redirect_uri.empty() && redirect_uri != record.redirect_uri)) {
-      return oauth_error(400, "invalid_grant",
-                         "redirect_uri differs from the authorization request's");
-    }
-    std::string verifier = params->get("code_verifier");
-    if (verifier.empty()) {
-      return oauth_error(400, "invalid_grant", "code_verifier is missing (PKCE is required)");
-    }
-    if (!valid_verifier(verifier) ||
-        !constant_time_equal(pkce_challenge(verifier), record.code_challenge)) {
-      return oauth_error(400, "invalid_grant", "code_verifier does not match the code_challenge");
-    }
-    if (params->has("resource")) {
-      std::optional<std::string> resource = match_resource(params->get("resource"));
-      if (!resource || *resource != record.grant.resource) {
-        return oauth_error(
-            400, "invalid_target",
-            "resource differs from the authorization request's (" + record.grant.resource + ")");
-      }
-    }
-    return issue_tokens(record.grant, *client, record.grant.scope);
   }
 
   // refresh_token
@@ -217,9 +245,11 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
       return oauth_error(400, "invalid_target", "this refresh token is for " + known->resource);
     }
   }
+  std::string new_refresh;
+  authz::Issuance issued = new_issuance(*client, t, new_refresh);
   authz::Grant grant;
   std::vector<authz::RevokedToken> revoked_now;
-  Redemption result = store.rotate_refresh_token(hash, t, grant, revoked_now);
+  Redemption result = store.rotate_refresh_token(hash, t, issued, grant, revoked_now);
   note_revoked(revoked_now);
   switch (result) {
     case Redemption::kOk:
@@ -239,7 +269,7 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
   for (const auto& s : requested.empty() ? granted : requested) {
     access_scope += (access_scope.empty() ? "" : " ") + s;
   }
-  return issue_tokens(grant, *client, access_scope);
+  return token_reply(grant, issued, new_refresh, access_scope, t);
 }
 
 HttpReply AuthorizationServer::Impl::revoke(const HttpRequestInfo& req) {

@@ -557,6 +557,44 @@ TEST_F(AuthorizationServerFlow, CodesAreSingleUseAndReuseRevokesTheirTokens) {
   EXPECT_EQ(refresh(rt).error(), "invalid_grant");
 }
 
+// Whoever holds a code without its verifier (or as another client, or with another redirect
+// URI) cannot burn it: the rightful client still redeems it.
+TEST_F(AuthorizationServerFlow, AFailedRedemptionDoesNotSpendTheCode) {
+  start();
+  add_client();
+  add_client("other-client");
+  Pkce pkce;
+  std::string code = code_for(pkce);
+  Pkce wrong;
+  EXPECT_EQ(exchange(code, wrong).error(), "invalid_grant");
+  EXPECT_EQ(exchange(code, pkce, "other-client").error(), "invalid_grant");
+  Reply no_verifier = token({{"grant_type", "authorization_code"},
+                             {"code", code},
+                             {"redirect_uri", "http://127.0.0.1:9/callback"},
+                             {"client_id", "test-client"}});
+  EXPECT_EQ(no_verifier.error(), "invalid_grant");
+  Reply other_redirect = token({{"grant_type", "authorization_code"},
+                                {"code", code},
+                                {"redirect_uri", "http://127.0.0.1:9/elsewhere"},
+                                {"code_verifier", pkce.verifier},
+                                {"client_id", "test-client"}});
+  EXPECT_EQ(other_redirect.error(), "invalid_grant");
+  Reply other_resource = token({{"grant_type", "authorization_code"},
+                                {"code", code},
+                                {"redirect_uri", "http://127.0.0.1:9/callback"},
+                                {"code_verifier", pkce.verifier},
+                                {"client_id", "test-client"},
+                                {"resource", origin + "/other-mcp"}});
+  EXPECT_EQ(other_resource.error(), "invalid_target");
+  Reply ok = exchange(code, pkce);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  // Once redeemed, it is spent: a second redemption revokes what it gave.
+  EXPECT_EQ(exchange(code, pkce).error(), "invalid_grant");
+  EXPECT_THROW(
+      as().verify_access_token(std::string(find_string(ok.json(), "access_token")), resource),
+      JwtError);
+}
+
 TEST_F(AuthorizationServerFlow, CodesExpire) {
   start();
   add_client();

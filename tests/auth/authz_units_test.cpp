@@ -173,25 +173,50 @@ TEST(AuthStore, CodesAndRefreshTokensAreSingleUse) {
     store.put_code("h1", code);
     CodeRecord out;
     std::vector<RevokedToken> revoked;
-    EXPECT_EQ(store.redeem_code("h1", 900, out, revoked), Redemption::kOk);
+    auto yes = [](const CodeRecord&) { return true; };
+    auto no = [](const CodeRecord&) { return false; };
+    Issuance issue{"c", "jti1", 2000, "r0", 5000};
+    // A request the check refuses leaves the code unused.
+    EXPECT_EQ(store.redeem_code("h1", 900, no, issue, out, revoked), Redemption::kRejected);
     EXPECT_EQ(out.grant.subject, "alice");
-    store.put_access_token("jti1", "fam", "c", 2000);
-    EXPECT_EQ(store.redeem_code("h1", 901, out, revoked), Redemption::kReused);
+    EXPECT_EQ(store.redeem_code("h1", 900, yes, issue, out, revoked), Redemption::kOk);
+    EXPECT_EQ(out.grant.subject, "alice");
+    EXPECT_EQ(store.access_token_family("jti1"), "fam") << "issued in the same transaction";
+    Grant g;
+    // Another client presenting a used code changes nothing; the same client revokes.
+    Issuance other{"someone-else", "jti9", 2000, "", 0};
+    EXPECT_EQ(store.redeem_code("h1", 901, yes, other, out, revoked), Redemption::kRejected);
+    EXPECT_TRUE(revoked.empty());
+    EXPECT_EQ(store.redeem_code("h1", 901, yes, issue, out, revoked), Redemption::kReused);
     ASSERT_EQ(revoked.size(), 1u);
     EXPECT_EQ(revoked[0].jti, "jti1");
-    EXPECT_EQ(store.redeem_code("nope", 901, out, revoked), Redemption::kUnknown);
+    EXPECT_EQ(store.rotate_refresh_token("r0", 902, {"c", "jti2", 2000, "", 0}, g, revoked),
+              Redemption::kRevoked)
+        << "the refresh token issued with the code was revoked with it";
+    EXPECT_EQ(store.redeem_code("nope", 901, yes, issue, out, revoked), Redemption::kUnknown);
+    code.expires_at = 100;
+    store.put_code("h2", code);
+    EXPECT_EQ(store.redeem_code("h2", 901, yes, issue, out, revoked), Redemption::kExpired);
 
     code.grant.family = "fam2";
     store.put_refresh_token("r1", code.grant, 900, 5000);
-    Grant g;
-    EXPECT_EQ(store.rotate_refresh_token("r1", 901, g, revoked), Redemption::kOk);
-    store.put_refresh_token("r2", code.grant, 901, 5000);  // what the rotation gave
+    EXPECT_EQ(store.rotate_refresh_token("r1", 901, {"c", "jti3", 2000, "r2", 5000}, g, revoked),
+              Redemption::kOk);
+    EXPECT_EQ(g.family, "fam2");
+    EXPECT_EQ(store.access_token_family("jti3"), "fam2");
     store.put_refresh_token("r3", code.grant, 901, 950);
-    EXPECT_EQ(store.rotate_refresh_token("r3", 960, g, revoked), Redemption::kExpired);
-    EXPECT_EQ(store.rotate_refresh_token("r1", 902, g, revoked), Redemption::kReused);
-    EXPECT_EQ(store.rotate_refresh_token("r2", 903, g, revoked), Redemption::kRevoked)
-        << "the reuse revoked the whole family";
-    EXPECT_EQ(store.rotate_refresh_token("r9", 903, g, revoked), Redemption::kUnknown);
+    EXPECT_EQ(store.rotate_refresh_token("r3", 960, {"c", "x", 0, "", 0}, g, revoked),
+              Redemption::kExpired);
+    EXPECT_EQ(store.rotate_refresh_token("r1", 902, {"c", "jti4", 2000, "r4", 5000}, g, revoked),
+              Redemption::kReused);
+    ASSERT_EQ(revoked.size(), 1u);
+    EXPECT_EQ(revoked[0].jti, "jti3") << "the access token the rotation issued";
+    EXPECT_EQ(store.rotate_refresh_token("r2", 903, {"c", "jti5", 2000, "r5", 5000}, g, revoked),
+              Redemption::kRevoked)
+        << "the reuse revoked the whole family, the rotation's new token included";
+    EXPECT_EQ(store.access_token_family("jti4"), "") << "nothing issued for the replay";
+    EXPECT_EQ(store.rotate_refresh_token("r9", 903, {"c", "x", 0, "", 0}, g, revoked),
+              Redemption::kUnknown);
   }
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
