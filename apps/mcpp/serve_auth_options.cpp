@@ -98,8 +98,14 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
                              "when a proxy or tunnel terminates TLS");
   }
   out.resource = origin + http.endpoint;
+  // Clients of the legacy HTTP+SSE transport (ChatGPT's "SSE" connectors) name /sse.
+  std::string legacy = http.sse_endpoint.empty() ? std::string() : origin + http.sse_endpoint;
   ResourceServerOptions rs;
   rs.resource = out.resource;
+  rs.legacy_resource = legacy;
+  rs.legacy_messages_path = http.messages_endpoint;
+  std::vector<std::string> audiences{out.resource};
+  if (!legacy.empty()) audiences.push_back(legacy);
   rs.scopes_supported = o.scopes;
   rs.required_scopes = o.required_scopes;
   rs.allow_anonymous = o.anonymous;
@@ -108,7 +114,7 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
     AuthorizationServerOptions as;
     as.issuer = origin;
     as.database_path = o.db;
-    as.resources = {out.resource};
+    as.resources = audiences;
     if (!o.scopes.empty()) as.scopes_supported = o.scopes;
     rs.scopes_supported = as.scopes_supported;
     as.users_file = o.users;
@@ -126,7 +132,7 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
       out.authorization_server->register_client(reg);
     }
     rs.authorization_servers = {origin};
-    rs.verifier = make_local_verifier(*out.authorization_server, out.resource);
+    rs.verifier = make_local_verifier(*out.authorization_server, audiences);
     http.routes.push_back(out.authorization_server->route());
   } else {
     if (o.issuer.empty()) throw std::runtime_error("--auth " + o.mode + " needs --auth-issuer");
@@ -145,7 +151,7 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
     if (o.mode == "jwt") {
       JwtVerifierOptions v;
       v.issuer = o.issuer;
-      v.audiences = {out.resource};
+      v.audiences = audiences;
       v.jwks_uri = o.jwks;
       rs.verifier = make_jwt_verifier(std::move(v));
     } else {
@@ -155,7 +161,7 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
       IntrospectionOptions v;
       v.endpoint = o.introspect;
       v.issuer = o.issuer;
-      v.audiences = {out.resource};
+      v.audiences = audiences;
       v.client_id = o.client_id;
       v.client_secret = o.client_secret;
       rs.verifier = make_introspection_verifier(std::move(v));

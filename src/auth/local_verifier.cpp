@@ -10,13 +10,13 @@ namespace {
 
 class LocalVerifier final : public TokenVerifier {
  public:
-  LocalVerifier(const AuthorizationServer& as, std::string resource)
-      : as_(as), resource_(std::move(resource)) {}
+  LocalVerifier(const AuthorizationServer& as, std::vector<std::string> resources)
+      : as_(as), resources_(std::move(resources)) {}
 
   Task<TokenCheck> verify(std::string token) override {
     TokenCheck check;
     try {
-      json::object claims = as_.verify_access_token(token, resource_);
+      json::object claims = claims_of(token);
       auto info = std::make_shared<AuthInfo>();
       info->subject = std::string(find_string(claims, "sub"));
       info->client_id = std::string(find_string(claims, "client_id"));
@@ -40,15 +40,28 @@ class LocalVerifier final : public TokenVerifier {
   }
 
  private:
+  // The claims of a token for one of the resources; the first resource's error otherwise.
+  json::object claims_of(const std::string& token) const {
+    for (std::size_t i = 1; i < resources_.size(); ++i) {
+      try {
+        return as_.verify_access_token(token, resources_[i]);
+      } catch (const std::exception&) {
+        // Not for this one: the first resource's answer says why.
+      }
+    }
+    return as_.verify_access_token(token, resources_.at(0));
+  }
+
   const AuthorizationServer& as_;
-  std::string resource_;
+  std::vector<std::string> resources_;
 };
 
 }  // namespace
 
 std::shared_ptr<TokenVerifier> make_local_verifier(const AuthorizationServer& as,
-                                                   std::string resource) {
-  return std::make_shared<LocalVerifier>(as, std::move(resource));
+                                                   std::vector<std::string> resources) {
+  if (resources.empty()) throw std::invalid_argument("local verifier: no resource");
+  return std::make_shared<LocalVerifier>(as, std::move(resources));
 }
 
 }  // namespace mcpp::auth

@@ -59,33 +59,55 @@ std::optional<std::string> bearer_token(std::string_view header) {
 
 }  // namespace
 
-struct ResourceServer::State {
-  const Server& server;
-  ResourceServerOptions options;
-  std::string origin;         // scheme://authority of the resource
-  std::string resource_path;  // its path ("" for the root)
+// One protected resource URL of the server and its metadata document.
+struct Protected {
+  std::string resource;
+  std::string path;           // the resource URL's path ("" for the root)
   std::string metadata_path;  // /.well-known/oauth-protected-resource<path>
   std::string metadata_url;
   std::string metadata_body;
+};
+
+struct ResourceServer::State {
+  const Server& server;
+  ResourceServerOptions options;
+  Protected primary;
+  std::optional<Protected> legacy;
 
   State(const Server& s, ResourceServerOptions o) : server(s), options(std::move(o)) {
-    auto url = boost::urls::parse_absolute_uri(options.resource);
-    if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority() ||
-        url->has_fragment()) {
-      throw std::invalid_argument("resource server: \"" + options.resource +
-                                  "\" is not an absolute http(s) URL without a fragment");
-    }
     if (!options.verifier) throw std::invalid_argument("resource server: a verifier is required");
-    origin = std::string(url->scheme()) + "://" + std::string(url->encoded_authority());
-    resource_path = std::string(url->encoded_path());
-    while (!resource_path.empty() && resource_path.back() == '/') resource_path.pop_back();
-    metadata_path = "/.well-known/oauth-protected-resource" + resource_path;
-    metadata_url = origin + metadata_path;
-    metadata_body = json::serialize(document());
+    primary = describe(options.resource);
+    if (!options.legacy_resource.empty()) legacy = describe(options.legacy_resource);
   }
 
-  json::object document() const {
-    json::object m{{"resource", options.resource},
+  Protected describe(const std::string& resource) const {
+    auto url = boost::urls::parse_absolute_uri(resource);
+    if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority() ||
+        url->has_fragment()) {
+      throw std::invalid_argument("resource server: \"" + resource +
+                                  "\" is not an absolute http(s) URL without a fragment");
+    }
+    Protected p;
+    p.resource = resource;
+    std::string origin = std::string(url->scheme()) + "://" + std::string(url->encoded_authority());
+    p.path = std::string(url->encoded_path());
+    while (!p.path.empty() && p.path.back() == '/') p.path.pop_back();
+    p.metadata_path = "/.well-known/oauth-protected-resource" + p.path;
+    p.metadata_url = origin + p.metadata_path;
+    p.metadata_body = json::serialize(document(resource));
+    return p;
+  }
+
+  // The resource a request to `path` is for.
+  const Protected& for_path(std::string_view path) const {
+    if (legacy && !path.empty() && (path == legacy->path || path == options.legacy_messages_path)) {
+      return *legacy;
+    }
+    return primary;
+  }
+
+  json::object document(const std::string& resource) const {
+    json::object m{{"resource", resource},
                    {"authorization_servers", to_array(options.authorization_servers)},
                    {"bearer_methods_supported", json::array{"header"}}};
     if (!options.scopes_supported.empty()) {
@@ -100,7 +122,8 @@ struct ResourceServer::State {
 
   // RFC 6750 §3: the challenge, with where to find the metadata and the scopes to ask for.
   HttpReply challenge(int status, std::string_view error, std::string_view description,
-                      const std::set<std::string>& scopes) const {
+                      const std::set<std::string>& scopes, std::string_view path = {}) const {
+    const std::string& metadata_url = for_path(path).metadata_url;
     std::string value = "Bearer resource_metadata=" + quoted(metadata_url);
     if (!scopes.empty()) value += ", scope=" + quoted(join(scopes));
     if (!error.empty()) value += ", error=" + quoted(error);
@@ -159,24 +182,26 @@ struct ResourceServer::State {
     return n;
   }
 
-  Task<HttpAuthDecision> authorize(std::string authorization, const json::value* message) const {
+  Task<HttpAuthDecision> authorize(std::string authorization, const json::value* message,
+                                   std::string path) const {
     HttpAuthDecision d;
     Needs needs = needs_of(message);
     std::optional<std::string> token = bearer_token(authorization);
     if (!token) {
-      HttpReply r = challenge(401, "invalid_request",
-                              "the Authorization header must be \"Bearer <token>\"", needs.scopes);
+      HttpReply r =
+          challenge(401, "invalid_request", "the Authorization header must be \"Bearer <token>\"",
+                    needs.scopes, path);
       r.status = 400;
       d.refusal = std::move(r);
       co_return d;
     }
     if (token->empty()) {
-      if (!needs.anonymous_ok) d.refusal = challenge(401, "", "", needs.scopes);
+      if (!needs.anonymous_ok) d.refusal = challenge(401, "", "", needs.scopes, path);
       co_return d;
     }
     TokenCheck check = co_await options.verifier->verify(std::move(*token));
     if (!check.info) {
-      d.refusal = challenge(401, "invalid_token", check.error, needs.scopes);
+      d.refusal = challenge(401, "invalid_token", check.error, needs.scopes, path);
       co_return d;
     }
     std::set<std::string> missing;
@@ -186,7 +211,7 @@ struct ResourceServer::State {
     if (!missing.empty()) {
       // Step-up: name every scope the operation needs, so one new grant covers it.
       d.refusal = challenge(403, "insufficient_scope",
-                            "this request needs the scope(s) " + join(missing), needs.scopes);
+                            "this request needs the scope(s) " + join(missing), needs.scopes, path);
       co_return d;
     }
     d.auth = std::move(check.info);
@@ -201,16 +226,25 @@ class Authorizer final : public HttpAuthorizer {
   explicit Authorizer(std::shared_ptr<const ResourceServer::State> s) : s_(std::move(s)) {}
   Task<HttpAuthDecision> authorize(std::string_view authorization,
                                    const json::value* message) override {
+    co_return co_await check(std::string(authorization), message, std::string());
+  }
+  Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request) override {
+    co_return co_await check(std::string(request.authorization), request.message,
+                             std::string(request.path));
+  }
+
+ private:
+  Task<HttpAuthDecision> check(std::string authorization, const json::value* message,
+                               std::string path) {
     try {
-      co_return co_await s_->authorize(std::string(authorization), message);
+      co_return co_await s_->authorize(std::move(authorization), message, path);
     } catch (const std::exception&) {
       HttpAuthDecision d;
-      d.refusal = s_->challenge(401, "invalid_token", "the token could not be checked", {});
+      d.refusal = s_->challenge(401, "invalid_token", "the token could not be checked", {}, path);
       co_return d;
     }
   }
 
- private:
   std::shared_ptr<const ResourceServer::State> s_;
 };
 
@@ -229,10 +263,14 @@ void ResourceServer::install(HttpOptions& http) const {
 HttpRoute ResourceServer::metadata_route() const {
   std::shared_ptr<const State> s = state_;
   return [s](const HttpRequestInfo& request) -> Task<std::optional<HttpReply>> {
-    if (request.path != s->metadata_path &&
-        request.path != "/.well-known/oauth-protected-resource") {
-      co_return std::nullopt;
+    const Protected* p = nullptr;
+    if (request.path == s->primary.metadata_path ||
+        request.path == "/.well-known/oauth-protected-resource") {
+      p = &s->primary;
+    } else if (s->legacy && request.path == s->legacy->metadata_path) {
+      p = &*s->legacy;
     }
+    if (!p) co_return std::nullopt;
     HttpReply r;
     // Browser-based clients read the metadata across origins.
     r.headers = {{"Access-Control-Allow-Origin", "*"},
@@ -246,7 +284,7 @@ HttpRoute ResourceServer::metadata_route() const {
     } else {
       r.headers.emplace_back("Content-Type", "application/json");
       r.headers.emplace_back("Cache-Control", "max-age=3600");
-      r.body = s->metadata_body;
+      r.body = p->metadata_body;
     }
     co_return r;
   };
@@ -257,11 +295,11 @@ std::shared_ptr<HttpAuthorizer> ResourceServer::authorizer() const {
 }
 
 std::string ResourceServer::metadata_url() const {
-  return state_->metadata_url;
+  return state_->primary.metadata_url;
 }
 
 json::object ResourceServer::metadata() const {
-  return state_->document();
+  return state_->document(state_->options.resource);
 }
 
 }  // namespace mcpp::auth

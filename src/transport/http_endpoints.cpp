@@ -111,7 +111,9 @@ Task<HttpAuthDecision> HttpAuthorizer::authorize_request(const HttpAuthRequest& 
 Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
                                  const json::value* message, std::string_view peer_address) {
   if (!state.options.authorizer) co_return HttpAuthDecision{};
-  HttpAuthRequest r{header_value(request, "Authorization"), message, peer_address};
+  std::string_view target(request.target().data(), request.target().size());
+  HttpAuthRequest r{header_value(request, "Authorization"), message, peer_address,
+                    target.substr(0, target.find('?'))};
   co_return co_await state.options.authorizer->authorize_request(r);
 }
 
@@ -251,12 +253,6 @@ Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request,
                            " needs ?session_id=<id>, as given by the endpoint event of " +
                            state.options.sse_endpoint));
   }
-  auto session = state.sessions.find(id);
-  if (!session || !session->legacy()) {
-    co_return reply_with(error_response(http::status::not_found, kSessionNotFound,
-                                        "Session not found: it ended or never existed; open " +
-                                            state.options.sse_endpoint + " again"));
-  }
   if (!is_media_type(header_value(request, "Content-Type"), "application/json")) {
     co_return reply_with(
         error_response(http::status::unsupported_media_type, jsonrpc::kInvalidRequest,
@@ -272,7 +268,9 @@ Task<Reply> handle_legacy_message(HttpServerState& state, HttpRequest& request,
     decision = co_await authorize(state, request, &std::get<json::value>(parsed), peer_address);
   }
   if (decision.refusal) co_return reply_with(to_response(*decision.refusal));
-  if (!same_owner(*session, decision.auth)) {
+  // (After authorization: an unauthorized caller learns nothing about which sessions exist.)
+  auto session = state.sessions.find(id);
+  if (!session || !session->legacy() || !same_owner(*session, decision.auth)) {
     co_return reply_with(error_response(http::status::not_found, kSessionNotFound,
                                         "Session not found: it ended or never existed; open " +
                                             state.options.sse_endpoint + " again"));

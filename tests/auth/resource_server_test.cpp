@@ -21,6 +21,7 @@ namespace http = boost::beast::http;
 
 constexpr const char* kResource = "https://mcp.example.com/mcp";
 constexpr const char* kIssuer = "https://as.example.com";
+constexpr const char* kLegacyResource = "https://mcp.example.com/sse";
 
 std::int64_t now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -95,10 +96,11 @@ class ResourceServerTest : public ::testing::Test {
     add_tools(server_);
     JwtVerifierOptions v;
     v.issuer = kIssuer;
-    v.audiences = {kResource};
+    v.audiences = {kResource, kLegacyResource};
     v.local_jwks = [this] { return json::value(to_jwks({key_})); };
     ResourceServerOptions o;
     o.resource = kResource;
+    o.legacy_resource = kLegacyResource;
     o.authorization_servers = {kIssuer};
     o.scopes_supported = {"docs:read", "docs:write"};
     o.required_scopes = std::move(required);
@@ -153,6 +155,34 @@ TEST_F(ResourceServerTest, MissingTokenGets401WithTheMetadataUrl) {
   // GET and DELETE are checked too.
   EXPECT_EQ(c.request(http::verb::get, "/mcp", "", {{"Accept", "text/event-stream"}}).result(),
             http::status::unauthorized);
+}
+
+TEST_F(ResourceServerTest, LegacySseClientsGetTheirOwnResource) {
+  start(false);
+  HttpClient c(running_->port());
+  Response r = c.request(http::verb::get, "/sse", "", {{"Accept", "text/event-stream"}});
+  EXPECT_EQ(r.result(), http::status::unauthorized);
+  std::string challenge(r["WWW-Authenticate"]);
+  EXPECT_NE(challenge.find("/.well-known/oauth-protected-resource/sse\""), std::string::npos)
+      << challenge;
+  Response post = c.request(http::verb::post, "/messages?session_id=x", "{}",
+                            {{"Content-Type", "application/json"}});
+  EXPECT_EQ(post.result(), http::status::unauthorized);
+  EXPECT_NE(std::string(post["WWW-Authenticate"]).find("oauth-protected-resource/sse"),
+            std::string::npos);
+  Response meta = c.request(http::verb::get, "/.well-known/oauth-protected-resource/sse", "", {});
+  ASSERT_EQ(meta.result(), http::status::ok);
+  EXPECT_EQ(find_string(json::parse(meta.body()), "resource"), kLegacyResource);
+  // A token for the /sse resource opens the stream.
+  json::object c2 = claims("alice");
+  c2["aud"] = kLegacyResource;
+  HttpClient s(running_->port());
+  Response stream = s.open(http::verb::get, "/sse", "",
+                           {{"Accept", "text/event-stream"}, {"Authorization", bearer(token(c2))}});
+  EXPECT_EQ(stream.result(), http::status::ok);
+  auto endpoint = s.next_event();
+  ASSERT_TRUE(endpoint);
+  EXPECT_EQ(endpoint->event, "endpoint");
 }
 
 TEST_F(ResourceServerTest, ValidTokenReachesTheHandler) {

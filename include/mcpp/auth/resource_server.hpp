@@ -63,15 +63,21 @@ struct IntrospectionOptions {
 std::shared_ptr<TokenVerifier> make_introspection_verifier(IntrospectionOptions options);
 
 class AuthorizationServer;
-// Tokens of an AuthorizationServer in this process, for `resource` (signature, claims and
-// revocation checked directly). `as` must outlive the verifier.
+// Tokens of an AuthorizationServer in this process, for one of `resources` (signature, claims
+// and revocation checked directly). `as` must outlive the verifier.
 std::shared_ptr<TokenVerifier> make_local_verifier(const AuthorizationServer& as,
-                                                   std::string resource);
+                                                   std::vector<std::string> resources);
 
 struct ResourceServerOptions {
   // The canonical URL of the MCP endpoint (e.g. https://mcp.example.com/mcp): the RFC 8707
   // resource tokens must be issued for, and where the metadata URL is derived from.
   std::string resource;
+  // The URL of the legacy HTTP+SSE endpoint (e.g. https://mcp.example.com/sse) when the server
+  // offers that transport: its clients name it as their resource. It gets its own metadata
+  // document; requests to its path and to `legacy_messages_path` are challenged with it. The
+  // verifier must accept tokens for it too (list both URLs as audiences).
+  std::string legacy_resource;
+  std::string legacy_messages_path = "/messages";
   std::vector<std::string> authorization_servers;  // issuer URLs, listed in the metadata
   std::vector<std::string> scopes_supported;
   // Scopes every request with a token must carry (403 insufficient_scope otherwise).

@@ -59,6 +59,7 @@ struct HttpAuthRequest {
   std::string_view authorization;        // the Authorization header ("" when absent)
   const json::value* message = nullptr;  // a POST's parsed payload; null for GET and DELETE
   std::string_view peer_address;         // the TCP peer's IP address
+  std::string_view path;                 // the request's path (which endpoint it went to)
 };
 
 // Checks the credentials of every request to the MCP endpoints (an OAuth resource server, see
