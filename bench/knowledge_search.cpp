@@ -2,7 +2,8 @@
 // files) and search latency percentiles (KnowledgeStore::search, as the `search` tool runs it)
 // on N generated documents. Not a Google Benchmark binary: it prints a small report.
 //
-//   knowledge_search --docs 1000000 [--queries 2000] [--files 2000] [--store PATH] [--keep]
+//   knowledge_search --docs 1000000 [--queries 2000] [--files 2000] [--window 2000] [--store PATH]
+//                    [--keep]
 //
 // MCPP_BENCH_DOCS sets --docs too. A store at --store with exactly N documents is reused (the
 // 1M-document store takes a while to build); otherwise it is rebuilt.
@@ -193,6 +194,9 @@ int main(int argc, char** argv) {
   // Queries: two words of one document (so there is an answer), skipping the most common words
   // as a person skips "the" and "of"; one query in ten is a single word, one in ten a prefix.
   kn::KnowledgeStore store(store_path);
+  long window = arg_value(argc, argv, "--window", static_cast<long>(kn::kDefaultRankWindow));
+  store.set_rank_window(static_cast<std::size_t>(std::max(0L, window)));
+  std::printf("rank window: %ld matches%s\n", window, window == 0 ? " (all)" : "");
   std::vector<std::string> qs;
   std::mt19937_64& rng = corpus.rng();
   while (static_cast<long>(qs.size()) < queries) {
@@ -217,17 +221,25 @@ int main(int argc, char** argv) {
   }
   for (int i = 0; i < 50; ++i) store.search(qs[static_cast<std::size_t>(i) % qs.size()]);  // warm
   std::vector<double> lat;
+  std::vector<double> by_kind[3];  // one word, prefix, two words
   lat.reserve(qs.size());
   std::size_t hits = 0, empty = 0;
   auto all0 = Clock::now();
-  for (const auto& q : qs) {
+  for (std::size_t i = 0; i < qs.size(); ++i) {
     auto t0 = Clock::now();
-    auto r = store.search(q, 10);
+    auto r = store.search(qs[i], 10);
     lat.push_back(ms_since(t0));
+    by_kind[std::min<std::size_t>(i % 10, 2)].push_back(lat.back());
     hits += r.size();
     if (r.empty()) ++empty;
   }
   double total = ms_since(all0);
+  const char* kinds[3] = {"one word", "prefix*", "two words"};
+  for (int k = 0; k < 3; ++k) {
+    std::printf("  %-9s (%zu): p50 %.3f ms, p90 %.3f ms, p99 %.3f ms\n", kinds[k],
+                by_kind[k].size(), percentile(by_kind[k], 50), percentile(by_kind[k], 90),
+                percentile(by_kind[k], 99));
+  }
   std::printf(
       "search (top 10, bm25, snippets): p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms; "
       "%.0f queries/s on one thread; %.1f results per query, %zu with none\n",

@@ -28,7 +28,22 @@ Database::Database(const std::string& path, bool read_only) : path_(path) {
 }
 
 Database::~Database() {
+  cache_.clear();  // statements first
   sqlite3_close_v2(db_);
+}
+
+Statement& Database::cached(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    it = cache_.emplace(sql, std::make_unique<Statement>(*this, sql, true)).first;
+  } else {
+    it->second->reset();
+  }
+  return *it->second;
+}
+
+CachedStatement::~CachedStatement() {
+  s_.reset();
 }
 
 void Database::exec(const char* sql) {
@@ -41,12 +56,17 @@ void Database::exec(const char* sql) {
   }
 }
 
+int Database::changes() const {
+  return sqlite3_changes(db_);
+}
+
 void Database::fail(std::string_view what) const {
   throw StoreError("store " + path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
-Statement::Statement(Database& db, const char* sql) : db_(db) {
-  if (sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+Statement::Statement(Database& db, const char* sql, bool persistent) : db_(db) {
+  if (sqlite3_prepare_v3(db.handle(), sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt_,
+                         nullptr) != SQLITE_OK) {
     db.fail("cannot prepare a statement");
   }
 }

@@ -3,16 +3,20 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace mcpp::knowledge {
+
+class Statement;
 
 // A database failure (cannot open, corrupt file, disk full...), with SQLite's message.
 class StoreError : public std::runtime_error {
@@ -29,21 +33,29 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   void exec(const char* sql);
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int changes() const;
   sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
   // Held by every operation of the store and the audit log: one statement at a time.
   std::recursive_mutex& mutex() { return mutex_; }
   [[noreturn]] void fail(std::string_view what) const;
 
+  // A statement prepared once per connection and kept (preparing one whose triggers write an
+  // FTS5 table costs more than running it). `sql` must be a string literal: its address is the
+  // key. Use through CachedStatement, which resets it after use. Caller holds mutex().
+  Statement& cached(const char* sql);
+
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
   std::recursive_mutex mutex_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;
 };
 
 class Statement {
  public:
-  Statement(Database& db, const char* sql);
+  Statement(Database& db, const char* sql, bool persistent = false);
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -73,6 +85,20 @@ class Statement {
   Database& db_;
   sqlite3_stmt* stmt_ = nullptr;
   int next_ = 0;
+};
+
+// A cached statement for one use: reset (locks released, bindings cleared) when it goes.
+class CachedStatement {
+ public:
+  CachedStatement(Database& db, const char* sql) : s_(db.cached(sql)) {}
+  ~CachedStatement();
+  CachedStatement(const CachedStatement&) = delete;
+  CachedStatement& operator=(const CachedStatement&) = delete;
+  Statement* operator->() { return &s_; }
+  Statement& operator*() { return s_; }
+
+ private:
+  Statement& s_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back when destroyed without commit(); holds the

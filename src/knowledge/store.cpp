@@ -47,6 +47,32 @@ CREATE TRIGGER IF NOT EXISTS documents_fts_update AFTER UPDATE OF title, text ON
 END;
 )sql";
 
+// The statements every request runs, prepared once (see Database::cached).
+constexpr const char* kPutSql = R"sql(
+INSERT INTO documents(id, title, url, mime_type, metadata, path, modified_ns, size, content_hash,
+                      indexed_at, text)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT(id) DO UPDATE SET title = excluded.title, url = excluded.url,
+  mime_type = excluded.mime_type, metadata = excluded.metadata, path = excluded.path,
+  modified_ns = excluded.modified_ns, size = excluded.size, content_hash = excluded.content_hash,
+  indexed_at = excluded.indexed_at, text = excluded.text)sql";
+constexpr const char* kGetSql = R"sql(
+SELECT id, title, url, mime_type, metadata, path, modified_ns, size, content_hash, indexed_at, text
+FROM documents WHERE id = ?1)sql";
+constexpr const char* kSearchSql = R"sql(
+WITH hits AS (
+  SELECT rowid, snippet(documents_fts, 1, '**', '**', '…', 16) AS snip, rank
+  FROM documents_fts WHERE documents_fts MATCH ?1 AND rowid >= ?3 ORDER BY rank LIMIT ?2)
+SELECT d.id, d.title, d.url, hits.snip, hits.rank
+FROM hits JOIN documents d ON d.rowid = hits.rowid ORDER BY hits.rank)sql";
+// The rowid of the (window+1)-th newest match: where the ranked window starts.
+constexpr const char* kWindowSql = R"sql(
+SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2)sql";
+constexpr const char* kExistsSql = "SELECT 1 FROM documents WHERE id = ?1";
+constexpr const char* kTouchSql = "UPDATE documents SET modified_ns = ?2, size = ?3 WHERE id = ?1";
+constexpr const char* kPrefixSql = "SELECT id FROM documents WHERE id >= ?1 ORDER BY id LIMIT ?2";
+constexpr const char* kRemoveSql = "DELETE FROM documents WHERE id = ?1";
+
 constexpr std::array<std::string_view, 44> kStopWords{
     "a",    "an",  "and",  "are", "as",   "at",   "be",    "by",    "can",  "do",    "does",
     "did",  "for", "from", "has", "have", "how",  "i",     "in",    "into", "is",    "it",
@@ -173,14 +199,8 @@ KnowledgeStore::KnowledgeStore(const std::string& path, bool read_only)
 
 void KnowledgeStore::put(const Document& doc) {
   std::lock_guard lock(db_->mutex());
-  Statement s(*db_, R"sql(
-INSERT INTO documents(id, title, url, mime_type, metadata, path, modified_ns, size, content_hash,
-                      indexed_at, text)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-ON CONFLICT(id) DO UPDATE SET title = excluded.title, url = excluded.url,
-  mime_type = excluded.mime_type, metadata = excluded.metadata, path = excluded.path,
-  modified_ns = excluded.modified_ns, size = excluded.size, content_hash = excluded.content_hash,
-  indexed_at = excluded.indexed_at, text = excluded.text)sql");
+  CachedStatement cs(*db_, kPutSql);
+  Statement& s = *cs;
   std::int64_t now =
       doc.indexed_at ? doc.indexed_at : static_cast<std::int64_t>(std::time(nullptr));
   s.bind(doc.id)
@@ -199,17 +219,16 @@ ON CONFLICT(id) DO UPDATE SET title = excluded.title, url = excluded.url,
 
 bool KnowledgeStore::remove(std::string_view id) {
   std::lock_guard lock(db_->mutex());
-  Statement s(*db_, "DELETE FROM documents WHERE id = ?1");
+  CachedStatement cs(*db_, kRemoveSql);
+  Statement& s = *cs;
   s.bind(id).run();
-  Statement changes(*db_, "SELECT changes()");
-  return changes.step() && changes.integer(0) > 0;
+  return db_->changes() > 0;
 }
 
 std::optional<Document> KnowledgeStore::get(std::string_view id) {
   std::lock_guard lock(db_->mutex());
-  Statement s(*db_, R"sql(
-SELECT id, title, url, mime_type, metadata, path, modified_ns, size, content_hash, indexed_at, text
-FROM documents WHERE id = ?1)sql");
+  CachedStatement cs(*db_, kGetSql);
+  Statement& s = *cs;
   s.bind(id);
   if (!s.step()) return std::nullopt;
   Document d;
@@ -231,19 +250,25 @@ FROM documents WHERE id = ?1)sql");
 
 bool KnowledgeStore::exists(std::string_view id) {
   std::lock_guard lock(db_->mutex());
-  Statement s(*db_, "SELECT 1 FROM documents WHERE id = ?1");
+  CachedStatement cs(*db_, kExistsSql);
+  Statement& s = *cs;
   s.bind(id);
   return s.step();
 }
 
 std::vector<SearchHit> KnowledgeStore::run_search(const std::string& match, std::size_t limit) {
-  Statement s(*db_, R"sql(
-WITH hits AS (
-  SELECT rowid, snippet(documents_fts, 1, '**', '**', '…', 16) AS snip, rank
-  FROM documents_fts WHERE documents_fts MATCH ?1 ORDER BY rank LIMIT ?2)
-SELECT d.id, d.title, d.url, hits.snip, hits.rank
-FROM hits JOIN documents d ON d.rowid = hits.rowid ORDER BY hits.rank)sql");
-  s.bind(match).bind(static_cast<std::int64_t>(limit));
+  // bm25 costs a few microseconds per matching document, and FTS5 computes it for every match
+  // before sorting. Past rank_window_ matches only the newest rank_window_ are ranked, which
+  // bounds a broad query's time; finding where they start walks the doclists without ranking.
+  std::int64_t from_rowid = 0;
+  if (rank_window_ > 0) {
+    CachedStatement w(*db_, kWindowSql);
+    w->bind(match).bind(static_cast<std::int64_t>(rank_window_));
+    if (w->step()) from_rowid = w->integer(0) + 1;
+  }
+  CachedStatement cs(*db_, kSearchSql);
+  Statement& s = *cs;
+  s.bind(match).bind(static_cast<std::int64_t>(limit)).bind(from_rowid);
   std::vector<SearchHit> hits;
   while (s.step()) {
     hits.push_back({s.text(0), s.text(1), s.text(2), one_line(s.text(3)), s.real(4)});
@@ -291,7 +316,8 @@ WHERE path IS NOT NULL AND substr(path, 1, length(?1)) = ?1)sql");
 
 void KnowledgeStore::touch(std::string_view id, std::int64_t modified_ns, std::int64_t size) {
   std::lock_guard lock(db_->mutex());
-  Statement s(*db_, "UPDATE documents SET modified_ns = ?2, size = ?3 WHERE id = ?1");
+  CachedStatement cs(*db_, kTouchSql);
+  Statement& s = *cs;
   s.bind(id).bind(modified_ns).bind(size).run();
 }
 
@@ -299,7 +325,8 @@ std::vector<std::string> KnowledgeStore::ids_with_prefix(std::string_view prefix
                                                          std::size_t limit) {
   std::lock_guard lock(db_->mutex());
   // The unique index on id serves the range scan.
-  Statement s(*db_, "SELECT id FROM documents WHERE id >= ?1 ORDER BY id LIMIT ?2");
+  CachedStatement cs(*db_, kPrefixSql);
+  Statement& s = *cs;
   s.bind(prefix).bind(static_cast<std::int64_t>(limit));
   std::vector<std::string> out;
   while (s.step()) {

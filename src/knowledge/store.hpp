@@ -56,6 +56,9 @@ class QueryError : public std::invalid_argument {
 // when others remain; `any` joins terms with OR instead of AND. Throws QueryError.
 std::string fts_query(std::string_view query, bool any = false);
 
+// Matches ranked per query by default (see KnowledgeStore::set_rank_window).
+inline constexpr std::size_t kDefaultRankWindow = 2000;
+
 class KnowledgeStore {
  public:
   // Opens or creates the store at `path`. Throws StoreError.
@@ -78,6 +81,11 @@ class KnowledgeStore {
   // Ids starting with `prefix` (completion of mcpp://doc/{id}), at most `limit`.
   std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit);
 
+  // How many of a query's matches are ranked by bm25 at most: beyond, the newest ones (0: all).
+  // Bounds the time of a query matching a large part of the library.
+  void set_rank_window(std::size_t matches) { rank_window_ = matches; }
+  std::size_t rank_window() const { return rank_window_; }
+
   // Groups writes into one transaction (much faster for bulk ingest).
   Transaction transaction() { return Transaction(*db_); }
   Database& database() { return *db_; }
@@ -86,6 +94,7 @@ class KnowledgeStore {
  private:
   std::vector<SearchHit> run_search(const std::string& match, std::size_t limit);
   std::shared_ptr<Database> db_;
+  std::size_t rank_window_ = kDefaultRankWindow;
 };
 
 }  // namespace mcpp::knowledge
