@@ -1,5 +1,5 @@
-// Small cryptographic building blocks of the auth layer (OpenSSL): base64url, SHA-256, HMAC,
-// random tokens and constant-time comparison.
+// Small building blocks of the auth layer: base64url and percent-encoding; on OpenSSL, SHA-256,
+// HMAC, random tokens and constant-time comparison.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,10 @@ namespace mcpp::auth {
 std::string base64url_encode(std::string_view bytes);
 // Decodes base64url; padding is accepted but not required. std::nullopt on any invalid input.
 std::optional<std::string> base64url_decode(std::string_view text);
+
+// Percent-encodes every byte but the RFC 3986 unreserved ones (for form bodies, queries and
+// HTTP Basic credentials, RFC 6749 §2.3.1).
+std::string percent_encode(std::string_view s);
 
 // Raw 32-byte SHA-256 digest.
 std::string sha256(std::string_view data);

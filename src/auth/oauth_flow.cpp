@@ -408,22 +408,6 @@ Registration parse_registration_response(int status, std::string_view media_type
 
 // ---- authorization request and response -----------------------------------------------------
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string form_encode(const Params& params) {
   std::string out;
   for (const auto& [k, v] : params) {

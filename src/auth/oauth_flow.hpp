@@ -127,7 +127,6 @@ Registration parse_registration_response(int status, std::string_view media_type
 std::string with_query(std::string_view url, const Params& params);
 // application/x-www-form-urlencoded.
 std::string form_encode(const Params& params);
-std::string percent_encode(std::string_view s);
 // The query parameters of a URL, decoded as application/x-www-form-urlencoded ('+' is a
 // space); repeated names keep every value in order.
 Params query_params(std::string_view url);

@@ -279,21 +279,6 @@ class JwtVerifier final : public TokenVerifier {
 
 // ---- introspection ---------------------------------------------------------------------------
 
-std::string form_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 class IntrospectionVerifier final : public TokenVerifier {
  public:
   explicit IntrospectionVerifier(IntrospectionOptions o) : o_(std::move(o)) {}
@@ -314,10 +299,10 @@ class IntrospectionVerifier final : public TokenVerifier {
       HttpHeaders headers;
       if (!o_.client_id.empty()) {
         headers.emplace_back("Authorization",
-                             "Basic " + base64_encode(form_encode(o_.client_id) + ":" +
-                                                      form_encode(o_.client_secret)));
+                             "Basic " + base64_encode(percent_encode(o_.client_id) + ":" +
+                                                      percent_encode(o_.client_secret)));
       }
-      std::string form = "token=" + form_encode(token) + "&token_type_hint=access_token";
+      std::string form = "token=" + percent_encode(token) + "&token_type_hint=access_token";
       answer = co_await fetch_json(o_.http, o_.endpoint, std::move(form), std::move(headers));
     } catch (const std::exception&) {
       co_return refused("the token could not be introspected");

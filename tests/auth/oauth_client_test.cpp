@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "auth/crypto.hpp"
 #include "auth/oauth_flow.hpp"
 #include "client/www_authenticate.hpp"
 
