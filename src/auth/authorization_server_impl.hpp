@@ -18,6 +18,7 @@
 #include "auth/auth_store.hpp"
 #include "auth/authz_http.hpp"
 #include "auth/jwt.hpp"
+#include "auth/login_throttle.hpp"
 #include "auth/password_hash.hpp"
 #include "mcpp/auth/authorization_server.hpp"
 
@@ -81,11 +82,10 @@ struct AuthorizationServer::Impl {
   std::optional<std::string> session_subject(const HttpRequestInfo& request);
   std::string cookie_header(std::string_view name, std::string_view value,
                             std::int64_t max_age) const;
-  // Login throttling: failures per user name and per peer address.
-  std::mutex throttle_mutex;
-  std::unordered_map<std::string, std::vector<std::int64_t>> failures;
-  bool throttled(const std::string& key);
-  void note_failure(const std::string& key);
+  // Login throttling (per user name, and per non-loopback address), and how many password
+  // hashes are being checked right now (each one is ~0.1-0.5 s of CPU on a server thread).
+  LoginThrottle login_throttle;
+  std::atomic<int> password_checks{0};
   // The one-time admin link (no users file).
   std::mutex admin_mutex;
   std::string admin_secret;  // "" once used

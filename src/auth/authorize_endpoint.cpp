@@ -17,8 +17,9 @@ using authz::render_notice;
 
 namespace {
 
-constexpr std::int64_t kThrottleWindow = 900;
-constexpr std::size_t kThrottleLimit = 10;
+// Password hashes checked at once; more sign-ins at the same moment are asked to retry, so that
+// a flood of guesses cannot occupy every server thread with PBKDF2.
+constexpr int kMaxPasswordChecks = 2;
 constexpr std::int64_t kBrowserCookieAge = 86'400;
 
 HttpReply notice(int status, const std::string& title, const std::string& message) {
@@ -31,12 +32,6 @@ bool valid_pkce_value(std::string_view v) {
            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
                   c == '~';
          });
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 }  // namespace
@@ -54,28 +49,6 @@ std::optional<std::string> AuthorizationServer::Impl::session_subject(const Http
   std::string token = authz::cookie(req, kSessionCookie);
   if (token.empty() || token.size() > 200) return std::nullopt;
   return store.session(sha256_hex(token), now());
-}
-
-bool AuthorizationServer::Impl::throttled(const std::string& key) {
-  std::lock_guard lock(throttle_mutex);
-  auto it = failures.find(key);
-  if (it == failures.end()) return false;
-  std::int64_t since = now() - kThrottleWindow;
-  std::erase_if(it->second, [since](std::int64_t t) { return t < since; });
-  return it->second.size() >= kThrottleLimit;
-}
-
-void AuthorizationServer::Impl::note_failure(const std::string& key) {
-  std::lock_guard lock(throttle_mutex);
-  std::int64_t t = now();
-  if (failures.size() > 10'000) {
-    std::erase_if(failures, [t](const auto& entry) {
-      return entry.second.empty() || entry.second.back() < t - kThrottleWindow;
-    });
-  }
-  auto& list = failures[key];
-  list.push_back(t);
-  if (list.size() > kThrottleLimit * 2) list.erase(list.begin());
 }
 
 HttpReply AuthorizationServer::Impl::consent_page(
@@ -311,21 +284,33 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
     if (username.empty() || password.empty()) {
       return consent_page(*pending, *client, std::nullopt, "Enter your user name and password.");
     }
-    std::string user_key = "user:" + lowercase(username);
-    std::string peer_key = "peer:" + req.peer_address;
-    if (throttled(user_key) || throttled(peer_key)) {
+    if (password_checks.fetch_add(1) >= kMaxPasswordChecks) {
+      password_checks.fetch_sub(1);
       HttpReply r = consent_page(*pending, *client, std::nullopt,
-                                 "Too many failed sign-ins. Wait a few minutes and try again.");
+                                 "The server is busy checking other sign-ins. Try again.");
+      r.status = 503;
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    struct Release {
+      std::atomic<int>& running;
+      ~Release() { running.fetch_sub(1); }
+    } release{password_checks};
+    const std::int64_t t = now();
+    if (std::optional<std::int64_t> wait = login_throttle.begin(username, req.peer_address, t)) {
+      HttpReply r = consent_page(*pending, *client, std::nullopt,
+                                 "Too many failed sign-ins. Wait " + std::to_string(*wait) +
+                                     (*wait == 1 ? " second" : " seconds") + " and try again.");
       r.status = 429;
+      r.headers.emplace_back("Retry-After", std::to_string(*wait));
       return r;
     }
     if (username.size() > 64 || password.size() > 1024 || !users->check(username, password)) {
-      note_failure(user_key);
-      note_failure(peer_key);
       HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");
       r.status = 401;
       return r;
     }
+    login_throttle.succeeded(username, req.peer_address, t);
     subject = username;
     std::string session = random_token(32);
     store.put_session(sha256_hex(session), username, now() + o.session_ttl.count());

@@ -315,23 +315,46 @@ TEST_F(AuthorizationServerFlow, TheFormNeedsItsCsrfTokenAndTheSameBrowser) {
   EXPECT_EQ(post(b, csrf, {{"Origin", origin}}).status, 303);
 }
 
-TEST_F(AuthorizationServerFlow, LoginIsThrottledAfterRepeatedFailures) {
-  start();
+// Failed sign-ins slow a user name down (a short, growing wait, never a lockout) and do not
+// block the address: behind a tunnel every user comes from 127.0.0.1.
+TEST_F(AuthorizationServerFlow, FailedSignInsSlowAUserNameDownWithoutLockingOthersOut) {
+  start([this](AuthorizationServerOptions& o) {
+    auto frozen = std::chrono::system_clock::now();
+    o.clock = [this, frozen] { return frozen + std::chrono::seconds(skew.load()); };
+  });
   add_client();
   Pkce pkce;
-  Browser b = browser();
-  Reply page = b.get(authorize_target(pkce));
-  std::string body = form({{"request_id", hidden_value(page.body, "request_id")},
-                           {"csrf", hidden_value(page.body, "csrf")},
-                           {"username", "bob"},
-                           {"password", "wrong"},
-                           {"decision", "approve"}});
+  auto attempt = [&](const std::string& user, const std::string& password) {
+    Browser b = browser();
+    Reply page = b.get(authorize_target(pkce));
+    return b.post_form(path_of(issuer) + "/authorize/decision",
+                       form({{"request_id", hidden_value(page.body, "request_id")},
+                             {"csrf", hidden_value(page.body, "csrf")},
+                             {"username", user},
+                             {"password", password},
+                             {"decision", "approve"}}));
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt("bob", "wrong").status, 401);
+  Reply r = attempt("Bob", "bobs secret");
+  EXPECT_EQ(r.status, 429) << "even the right password waits";
+  EXPECT_NE(r.body.find("Too many failed sign-ins. Wait 1 second"), std::string::npos) << r.body;
+  EXPECT_EQ(r.header("retry-after"), "1");
+  // Many failures for other names from the same (loopback) address block nobody.
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(attempt("user" + std::to_string(i), "x").status, 401);
+  EXPECT_EQ(attempt("alice", kPassword).status, 303);
+  // Each further failure doubles the wait, up to a minute.
+  std::int64_t wait = 1;
   for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(b.post_form(path_of(issuer) + "/authorize/decision", body).status, 401);
+    skew += wait;
+    EXPECT_EQ(attempt("bob", "wrong").status, 401);
+    Reply slowed = attempt("bob", "wrong");
+    EXPECT_EQ(slowed.status, 429);
+    wait = std::stoll(slowed.header("retry-after"));
+    EXPECT_EQ(wait, std::min<std::int64_t>(std::int64_t{2} << i, 60));
   }
-  Reply r = b.post_form(path_of(issuer) + "/authorize/decision", body);
-  EXPECT_EQ(r.status, 429);
-  EXPECT_NE(r.body.find("Too many"), std::string::npos);
+  skew += wait;
+  EXPECT_EQ(attempt("bob", "bobs secret").status, 303);
+  EXPECT_EQ(attempt("bob", "wrong").status, 401) << "a success starts over";
 }
 
 // ---- PKCE, redirect URIs, resources, scopes ---------------------------------------------------

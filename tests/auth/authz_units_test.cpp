@@ -8,10 +8,13 @@
 #include "auth/auth_store.hpp"
 #include "auth/authz_http.hpp"
 #include "auth/crypto.hpp"
+#include "auth/login_throttle.hpp"
 #include "auth/password_hash.hpp"
 
 namespace mcpp::auth::authz {
 namespace {
+
+using mcpp::auth::LoginThrottle;
 
 TEST(AuthzForms, DecodesAndFindsDuplicates) {
   auto p = Params::parse("a=1&b=x+y%21&c=&d");
@@ -157,6 +160,45 @@ TEST(UsersFile, ChecksPasswordsAndReloads) {
   EXPECT_FALSE(users.check("alice", "pw"));
   std::filesystem::remove(path);
   EXPECT_THROW(UsersFile("/nonexistent/users.txt"), std::runtime_error);
+}
+
+TEST(AuthzLoginThrottle, GrowingDelayPerUserNameAndACapPerRemoteAddress) {
+  LoginThrottle t;
+  const std::int64_t t0 = 1'000'000;
+  // Five failures cost nothing; the attempts are counted when they begin (concurrent guesses).
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(t.begin("carol", "127.0.0.1", t0)) << i;
+  EXPECT_EQ(t.begin("CAROL", "127.0.0.1", t0), 1) << "names are not case-sensitive";
+  EXPECT_FALSE(t.begin("carol", "127.0.0.1", t0 + 1));
+  EXPECT_EQ(t.begin("carol", "127.0.0.1", t0 + 1), 2);
+  EXPECT_FALSE(t.begin("carol", "127.0.0.1", t0 + 3));
+  t.succeeded("carol", "127.0.0.1", t0 + 3);
+  EXPECT_FALSE(t.begin("carol", "127.0.0.1", t0 + 3)) << "a success starts over";
+  // Old failures are forgotten after the window.
+  for (int i = 0; i < 5; ++i) t.begin("dave", "127.0.0.1", t0);
+  EXPECT_TRUE(t.begin("dave", "127.0.0.1", t0));
+  EXPECT_FALSE(t.begin("dave", "127.0.0.1", t0 + LoginThrottle::kWindow + 1));
+
+  // A remote address: ten attempts in the window, whatever the names; loopback is not counted.
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(t.begin("u" + std::to_string(i), "203.0.113.9", t0));
+  std::optional<std::int64_t> wait = t.begin("someone", "203.0.113.9", t0 + 10);
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(*wait, LoginThrottle::kWindow - 10);
+  EXPECT_FALSE(t.begin("someone", "198.51.100.7", t0 + 10)) << "another address";
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(t.begin("v" + std::to_string(i), "::1", t0));
+  EXPECT_FALSE(t.begin("w", "::ffff:127.0.0.1", t0));
+  // A success takes its own attempt back from the address.
+  LoginThrottle u;
+  for (int i = 0; i < 9; ++i) u.begin("x" + std::to_string(i), "203.0.113.9", t0);
+  EXPECT_FALSE(u.begin("alice", "203.0.113.9", t0 + 1));
+  u.succeeded("alice", "203.0.113.9", t0 + 1);
+  EXPECT_FALSE(u.begin("y", "203.0.113.9", t0 + 2));
+  EXPECT_TRUE(u.begin("z", "203.0.113.9", t0 + 2));
+
+  EXPECT_TRUE(LoginThrottle::loopback_peer("127.0.0.1"));
+  EXPECT_TRUE(LoginThrottle::loopback_peer("127.8.9.10"));
+  EXPECT_TRUE(LoginThrottle::loopback_peer("::1"));
+  EXPECT_FALSE(LoginThrottle::loopback_peer("10.0.0.1"));
+  EXPECT_FALSE(LoginThrottle::loopback_peer("2001:db8::1"));
 }
 
 TEST(AuthStore, CodesAndRefreshTokensAreSingleUse) {

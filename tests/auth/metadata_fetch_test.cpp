@@ -67,7 +67,7 @@ TEST(AuthzMetadataFetch, PublicAddresses) {
   }
 }
 
-class MetadataFetchTest : public ::testing::Test {
+class AuthzMetadataFetchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     HttpOptions h;
@@ -124,7 +124,7 @@ class MetadataFetchTest : public ::testing::Test {
 
 // The connection goes to the addresses the one resolution returned: "rebind.example" is
 // resolved once (here, to the test server) and never looked up again.
-TEST_F(MetadataFetchTest, ConnectsOnlyToTheCheckedAddresses) {
+TEST_F(AuthzMetadataFetchTest, ConnectsOnlyToTheCheckedAddresses) {
   DocumentFetchOptions o = resolving_to({loopback});
   o.insecure = true;
   FetchedDocument d;
@@ -137,7 +137,7 @@ TEST_F(MetadataFetchTest, ConnectsOnlyToTheCheckedAddresses) {
   EXPECT_EQ(fetches.load(), 1);
 }
 
-TEST_F(MetadataFetchTest, PrivateAddressesAreRefusedBeforeConnecting) {
+TEST_F(AuthzMetadataFetchTest, PrivateAddressesAreRefusedBeforeConnecting) {
   // One public and one loopback address: refused, nothing is sent anywhere.
   DocumentFetchOptions o =
       resolving_to({tcp::endpoint(asio::ip::make_address("93.184.216.34"), 443), loopback});
@@ -149,7 +149,7 @@ TEST_F(MetadataFetchTest, PrivateAddressesAreRefusedBeforeConnecting) {
   EXPECT_EQ(fetches.load(), 0);
 }
 
-TEST_F(MetadataFetchTest, OnlyHttpsOnPort443) {
+TEST_F(AuthzMetadataFetchTest, OnlyHttpsOnPort443) {
   DocumentFetchOptions o = resolving_to({loopback});
   EXPECT_NE(run("https://client.example:8443/client.json", o, nullptr).find("443"),
             std::string::npos);
@@ -157,7 +157,7 @@ TEST_F(MetadataFetchTest, OnlyHttpsOnPort443) {
   EXPECT_EQ(resolutions, 0) << "refused before resolving";
 }
 
-TEST_F(MetadataFetchTest, BodyLimitStatusAndDeadline) {
+TEST_F(AuthzMetadataFetchTest, BodyLimitStatusAndDeadline) {
   DocumentFetchOptions o = resolving_to({loopback});
   o.insecure = true;
   o.max_bytes = 10;
@@ -223,7 +223,7 @@ struct TestCertificate {
 
 // Over TLS: the certificate must be trusted and name the URL's host (SNI and host-name
 // verification use the URL's host, not the address it resolved to).
-TEST_F(MetadataFetchTest, TlsChecksTheCertificateAgainstTheUrlsHost) {
+TEST_F(AuthzMetadataFetchTest, TlsChecksTheCertificateAgainstTheUrlsHost) {
   auto dir = std::filesystem::temp_directory_path() / ("mcpp-fetch-tls-" + random_token(6));
   std::filesystem::create_directories(dir);
   TestCertificate certificate(dir);
