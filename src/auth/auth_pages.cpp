@@ -20,7 +20,8 @@ code{background:#eef0f3;padding:.05rem .3rem;border-radius:4px;word-break:break-
 label{display:block;margin:.7rem 0 .2rem;font-weight:600}
 input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;
 border:1px solid #b8bfcc;border-radius:6px;font-size:1rem}
-.buttons{display:flex;gap:.75rem;margin-top:1.25rem}
+.buttons{display:flex;flex-direction:row-reverse;gap:.75rem;margin-top:1.25rem}
+.host{font-size:1.1rem}
 button{flex:1;padding:.6rem;font-size:1rem;border-radius:6px;border:1px solid #b8bfcc;
 background:#fff;cursor:pointer}
 button.approve{background:#1f6feb;border-color:#1f6feb;color:#fff}
@@ -57,6 +58,12 @@ std::string render_consent(const ConsentPage& p) {
        html_escape(p.resource) + "</code>";
   b += p.signed_in_as ? " as <strong>" + html_escape(*p.signed_in_as) + "</strong>.</p>\n"
                       : ".</p>\n";
+  if (!p.client_host.empty()) {
+    b += "<p class=\"warn\">This application is published by <strong class=\"host\">" +
+         html_escape(p.client_host) +
+         "</strong>. Its name is what it says about itself: approve only if you trust " +
+         html_escape(p.client_host) + ".</p>\n";
+  }
   if (!p.scopes.empty()) {
     b += "<p>Permissions:</p><ul>\n";
     for (const auto& s : p.scopes) b += "<li><code>" + html_escape(s) + "</code></li>\n";
@@ -91,10 +98,12 @@ std::string render_consent(const ConsentPage& p) {
            "page.</p>\n";
     }
   }
+  // Approve comes first in the form, so that Enter in the password field approves (the first
+  // submit button is the form's default); the row is reversed to show Deny on the left.
   b += "<div class=\"buttons\">"
-       "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>"
        "<button type=\"submit\" class=\"approve\" name=\"decision\" value=\"approve\">Approve"
-       "</button></div>\n</form>\n";
+       "</button>"
+       "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div>\n</form>\n";
   return page("Authorize " + name, b);
 }
 

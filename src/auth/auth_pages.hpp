@@ -14,6 +14,8 @@ struct ConsentPage {
   std::string csrf;
   std::string client_name;
   std::string client_id;
+  // A client ID metadata document's host: who vouches for the client (the name is its own).
+  std::string client_host;
   std::string redirect_uri;
   std::string resource;
   std::vector<std::string> scopes;

@@ -361,6 +361,16 @@ void AuthStore::delete_request(std::string_view id) {
   prepare("DELETE FROM pending_requests WHERE id = ?").bind(id).run();
 }
 
+bool AuthStore::take_request(std::string_view id, std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Statement s =
+      prepare("DELETE FROM pending_requests WHERE id = ? AND expires_at > ? RETURNING id");
+  s.bind(id).bind(now);
+  bool taken = s.step();
+  if (taken) s.run();
+  return taken;
+}
+
 std::optional<std::string> AuthStore::latest_request(std::string_view browser, std::int64_t now) {
   std::lock_guard lock(mutex_);
   Statement s = prepare(

@@ -116,6 +116,9 @@ class AuthStore {
   void put_request(const PendingRequest& request);
   std::optional<PendingRequest> request(std::string_view id, std::int64_t now);
   void delete_request(std::string_view id);
+  // Deletes a live pending request; true for the one caller that did (the gate that lets one
+  // Approve or Deny click through when several arrive at once).
+  bool take_request(std::string_view id, std::int64_t now);
   std::int64_t count_requests();
   // The newest pending request started in `browser`.
   std::optional<std::string> latest_request(std::string_view browser, std::int64_t now);

@@ -3,6 +3,7 @@
 #include "mcpp/auth/authorization_server.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <stdexcept>
 
 #include "auth/authorization_server_impl.hpp"
@@ -291,8 +292,16 @@ Task<std::optional<HttpReply>> AuthorizationServer::Impl::handle(const HttpReque
     }
     co_return std::nullopt;
   } catch (const std::exception& e) {
-    co_return oauth_error(500, "server_error", e.what());
+    // The details (SQLite's messages, paths) are for the operator, not for clients.
+    std::cerr << "mcpp authorization server: " << req.method << " " << p.substr(0, 200)
+              << " failed: " << e.what() << std::endl;
   }
+  if (p.find("/authorize") != std::string::npos || p.find("/login/") != std::string::npos) {
+    co_return html_reply(500, authz::render_notice("Server error",
+                                                   "Something went wrong on the server. Try "
+                                                   "again later."));
+  }
+  co_return with_cors(oauth_error(500, "server_error", "internal error; try again later"));
 }
 
 std::vector<std::string> AuthorizationServer::Impl::split_scope(std::string_view scope) const {

@@ -48,7 +48,10 @@ std::string AuthorizationServer::Impl::cookie_header(std::string_view name, std:
 std::optional<std::string> AuthorizationServer::Impl::session_subject(const HttpRequestInfo& req) {
   std::string token = authz::cookie(req, kSessionCookie);
   if (token.empty() || token.size() > 200) return std::nullopt;
-  return store.session(sha256_hex(token), now());
+  std::optional<std::string> subject = store.session(sha256_hex(token), now());
+  // A user removed from the users file is signed out of every browser.
+  if (subject && users && !users->contains(*subject)) return std::nullopt;
+  return subject;
 }
 
 HttpReply AuthorizationServer::Impl::consent_page(
@@ -60,6 +63,9 @@ HttpReply AuthorizationServer::Impl::consent_page(
   page.csrf = pending.csrf;
   page.client_name = client.client_name;
   page.client_id = client.client_id;
+  if (client.source == "document") {
+    if (auto u = authz::split_uri(client.client_id)) page.client_host = u->host;
+  }
   page.redirect_uri = pending.redirect_uri;
   page.resource = pending.resource;
   page.scopes = split_scope(pending.scope);
@@ -263,9 +269,14 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
     q.emplace_back("iss", o.issuer);
     return authz::redirect_reply(authz::add_query(pending->redirect_uri, q));
   };
+  auto expired = [] {
+    return notice(400, "Sign-in expired",
+                  "This sign-in page has expired or was already answered. Go back to the "
+                  "application and connect again.");
+  };
   std::string decision = params->get("decision");
   if (decision == "deny") {
-    store.delete_request(id);
+    if (!store.take_request(id, now())) return expired();
     return answer({{"error", "access_denied"}, {"error_description", "the user denied access"}});
   }
   if (decision != "approve") return notice(400, "Bad request", "Choose Approve or Deny.");
@@ -318,6 +329,12 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
                          cookie_header(kSessionCookie, session, o.session_ttl.count()));
   }
 
+  // One code per request: of two Approve clicks arriving together, one takes the request.
+  if (!store.take_request(id, now())) {
+    HttpReply r = expired();
+    for (auto& h : headers) r.headers.push_back(std::move(h));
+    return r;
+  }
   std::string code = random_token(32);
   authz::CodeRecord record;
   record.grant = {client->client_id, *subject, pending->scope, pending->resource, random_token(16)};
@@ -326,7 +343,6 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   record.code_challenge = pending->code_challenge;
   record.expires_at = now() + o.code_ttl.count();
   store.put_code(sha256_hex(code), record);
-  store.delete_request(id);
   HttpReply r = answer({{"code", code}});
   for (auto& h : headers) r.headers.push_back(std::move(h));
   return r;

@@ -74,6 +74,10 @@ std::optional<ClientRecord> client_from_metadata(const json::object& doc, std::s
   }
   c.client_name = find_string(doc, "client_name");
   if (c.client_name.size() > 200) return bad("invalid_client_metadata", "client_name is too long");
+  if (document && c.client_name.empty()) {
+    // Required by MCP: the consent page names the client.
+    return bad("invalid_client_metadata", "client_name is required");
+  }
 
   c.application_type = find_string(doc, "application_type");
   if (find(doc, "application_type")) {
@@ -274,7 +278,6 @@ Task<std::optional<ClientRecord>> AuthorizationServer::Impl::fetch_client_docume
       client_from_metadata(*doc, "document", o.scopes_supported, err);
   if (!client) co_return fail(err.description + ".");
   client->client_id = url;
-  if (client->client_name.empty()) client->client_name = parts->host;
   client->issued_at = now();
   client->fetched_until = client->issued_at + cache_seconds(cache_control);
   if (!store.put_document_client(*client, now(),

@@ -177,6 +177,15 @@ bool UsersFile::check(std::string_view user, std::string_view password) {
   return known && ok;
 }
 
+bool UsersFile::contains(std::string_view user) {
+  std::lock_guard lock(mutex_);
+  try {
+    reload_if_changed();
+  } catch (const std::exception&) {
+  }
+  return users_.find(user) != users_.end();
+}
+
 std::size_t UsersFile::size() {
   std::lock_guard lock(mutex_);
   return users_.size();

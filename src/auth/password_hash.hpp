@@ -29,6 +29,8 @@ class UsersFile {
 
   // True when `user` exists and `password` matches. Takes about as long for unknown users.
   bool check(std::string_view user, std::string_view password);
+  // True when `user` is (still) in the file.
+  bool contains(std::string_view user);
   std::size_t size();
 
   // Parses the text of a users file; throws std::runtime_error naming the bad line.

@@ -2,6 +2,8 @@
 // flow through the HTML login form, PKCE and redirect checks, resources, refresh rotation and
 // reuse detection, revocation, JWKS and key rotation, restarts, the admin link, client ID
 // metadata documents.
+#include <sqlite3.h>
+
 #include "authorization_server_support.hpp"
 
 namespace mcpp::auth::test {
@@ -206,6 +208,8 @@ TEST_F(AuthorizationServerFlow, CodeFlowThroughTheLoginForm) {
   EXPECT_NE(page.body.find("files:read"), std::string::npos) << "scopes";
   EXPECT_NE(page.body.find("name=\"password\""), std::string::npos);
   EXPECT_EQ(page.body.find("<script"), std::string::npos);
+  // Enter in the password field submits the first button: Approve, not Deny.
+  EXPECT_LT(page.body.find("value=\"approve\""), page.body.find("value=\"deny\""));
   std::string request_id = hidden_value(page.body, "request_id");
   std::string csrf = hidden_value(page.body, "csrf");
   ASSERT_FALSE(request_id.empty());
@@ -355,6 +359,52 @@ TEST_F(AuthorizationServerFlow, FailedSignInsSlowAUserNameDownWithoutLockingOthe
   skew += wait;
   EXPECT_EQ(attempt("bob", "bobs secret").status, 303);
   EXPECT_EQ(attempt("bob", "wrong").status, 401) << "a success starts over";
+}
+
+TEST_F(AuthorizationServerFlow, ARemovedUserIsSignedOut) {
+  start();
+  add_client();
+  Pkce pkce;
+  Browser b = browser();
+  approve(b, authorize_target(pkce));
+  Reply signed_in = b.get(authorize_target(pkce));
+  EXPECT_EQ(signed_in.body.find("name=\"password\""), std::string::npos) << "session cookie";
+  // alice leaves the users file.
+  std::ofstream(users_file_) << "bob:" << hash_password("bobs secret", 1000) << "\n";
+  std::filesystem::last_write_time(
+      users_file_, std::filesystem::last_write_time(users_file_) + std::chrono::seconds(5));
+  Reply page = b.get(authorize_target(pkce));
+  EXPECT_NE(page.body.find("name=\"password\""), std::string::npos) << "signed out";
+  Reply r = b.post_form(path_of(issuer) + "/authorize/decision",
+                        form({{"request_id", hidden_value(page.body, "request_id")},
+                              {"csrf", hidden_value(page.body, "csrf")},
+                              {"decision", "approve"}}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.location.empty()) << "no code without signing in again";
+  EXPECT_NE(r.body.find("Enter your user name and password"), std::string::npos);
+}
+
+// Internal errors (here SQLite's) are logged, never sent to clients.
+TEST_F(AuthorizationServerFlow, ServerErrorsSayNothingInternal) {
+  start();
+  add_client();
+  Pkce pkce;
+  std::string code = code_for(pkce);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "auth.sqlite").string().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "DROP TABLE codes; DROP TABLE pending_requests", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  Reply r = exchange(code, pkce);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.error(), "server_error");
+  EXPECT_EQ(r.body.find("codes"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("database"), std::string::npos) << r.body;
+  Reply page = browser().get(authorize_target(pkce));
+  EXPECT_EQ(page.status, 500);
+  EXPECT_NE(page.content_type.find("text/html"), std::string::npos);
+  EXPECT_EQ(page.body.find("pending_requests"), std::string::npos) << page.body;
 }
 
 // ---- PKCE, redirect URIs, resources, scopes ---------------------------------------------------
@@ -1028,6 +1078,10 @@ TEST_F(ClientDocumentTest, AnHttpsUrlClientIdIsFetchedValidatedAndCached) {
   Reply page = b.get(authorize_target(pkce, {}, document_url()));
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_NE(page.body.find("Document Client"), std::string::npos);
+  // Who vouches for it: the document's host, shown prominently.
+  EXPECT_NE(page.body.find("published by <strong class=\"host\">127.0.0.1</strong>"),
+            std::string::npos)
+      << page.body;
   std::string location = approve(b, authorize_target(pkce, {}, document_url()));
   Reply t = exchange(query_of(location)["code"], pkce, document_url());
   EXPECT_EQ(t.status, 200) << t.body;
@@ -1049,11 +1103,20 @@ TEST_F(ClientDocumentTest, ADocumentMustNameItselfAndItsRedirects) {
   EXPECT_NE(r.body.find("client_id is not exactly the URL"), std::string::npos) << r.body;
 
   skew += 31;  // failed fetches are remembered for 30 s
-  document_ = {{"client_id", document_url()}, {"redirect_uris", {"https://app.example/cb"}}};
+  document_ = {{"client_id", document_url()},
+               {"client_name", "Doc"},
+               {"redirect_uris", {"https://app.example/cb"}}};
   r = b.get(authorize_target(pkce, {}, document_url()));
   EXPECT_EQ(r.status, 400) << "redirect URI not in the document";
+  EXPECT_NE(r.body.find("not one of its registered"), std::string::npos) << r.body;
   skew += 601;  // that one was valid, and cached
+  document_ = {{"client_id", document_url()}, {"redirect_uris", {"http://127.0.0.1:9/callback"}}};
+  r = b.get(authorize_target(pkce, {}, document_url()));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("client_name is required"), std::string::npos) << r.body;
+  skew += 31;
   document_ = {{"client_id", document_url()},
+               {"client_name", "Doc"},
                {"redirect_uris", {"http://127.0.0.1:9/callback"}},
                {"token_endpoint_auth_method", "client_secret_basic"}};
   r = b.get(authorize_target(pkce, {}, document_url()));
@@ -1131,6 +1194,7 @@ TEST_F(ClientDocumentTest, StoredDocumentsAreCappedAndPurged) {
 TEST_F(ClientDocumentTest, FailedFetchesAreRememberedBriefly) {
   start([](AuthorizationServerOptions& o) { o.allow_insecure_metadata_fetch = true; });
   serve_document({{"client_id", "https://other.example/client.json"},
+                  {"client_name", "Doc"},
                   {"redirect_uris", {"http://127.0.0.1:9/callback"}}});
   Pkce pkce;
   Browser b = browser();

@@ -240,6 +240,17 @@ TEST(AuthStore, CodesAndRefreshTokensAreSingleUse) {
     store.put_code("h2", code);
     EXPECT_EQ(store.redeem_code("h2", 901, yes, issue, out, revoked), Redemption::kExpired);
 
+    // Pending requests: one caller takes each (two Approve clicks mint one code).
+    PendingRequest pending;
+    pending.id = "req1";
+    pending.expires_at = 1000;
+    store.put_request(pending);
+    EXPECT_TRUE(store.take_request("req1", 900));
+    EXPECT_FALSE(store.take_request("req1", 900));
+    pending.id = "req2";
+    store.put_request(pending);
+    EXPECT_FALSE(store.take_request("req2", 1000)) << "expired";
+
     code.grant.family = "fam2";
     store.put_refresh_token("r1", code.grant, 900, 5000);
     EXPECT_EQ(store.rotate_refresh_token("r1", 901, {"c", "jti3", 2000, "r2", 5000}, g, revoked),
