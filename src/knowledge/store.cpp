@@ -281,16 +281,11 @@ std::vector<SearchHit> KnowledgeStore::search(std::string_view query, std::size_
   std::string all = fts_query(query, false);
   std::lock_guard lock(db_->mutex());
   std::vector<SearchHit> hits = run_search(all, limit);
-  if (hits.size() < limit) {
+  if (hits.empty()) {
+    // No document has every word: rank those with any of them (a second ranked pass, so only
+    // when the first found nothing).
     std::string any = fts_query(query, true);
-    if (any != all) {
-      std::unordered_set<std::string> have;
-      for (const auto& h : hits) have.insert(h.id);
-      for (auto& h : run_search(any, limit)) {
-        if (hits.size() >= limit) break;
-        if (have.insert(h.id).second) hits.push_back(std::move(h));
-      }
-    }
+    if (any != all) hits = run_search(any, limit);
   }
   return hits;
 }

@@ -57,7 +57,7 @@ class QueryError : public std::invalid_argument {
 std::string fts_query(std::string_view query, bool any = false);
 
 // Matches ranked per query by default (see KnowledgeStore::set_rank_window).
-inline constexpr std::size_t kDefaultRankWindow = 2000;
+inline constexpr std::size_t kDefaultRankWindow = 1000;
 
 class KnowledgeStore {
  public:
@@ -70,7 +70,8 @@ class KnowledgeStore {
   bool remove(std::string_view id);
   std::optional<Document> get(std::string_view id);
   bool exists(std::string_view id);
-  // The best `limit` matches, best first: all terms first, any term when that finds too few.
+  // The best `limit` matches, best first: documents with all the words, or, when there is none,
+  // with any of them.
   // Throws QueryError for an empty or unusable query.
   std::vector<SearchHit> search(std::string_view query, std::size_t limit = 10);
   std::int64_t count();
