@@ -295,6 +295,12 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
     if (username.empty() || password.empty()) {
       return consent_page(*pending, *client, std::nullopt, "Enter your user name and password.");
     }
+    if (username.size() > 64 || password.size() > 1024) {
+      // No such user can exist (and the throttle does not keep names this long).
+      HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");
+      r.status = 401;
+      return r;
+    }
     if (password_checks.fetch_add(1) >= kMaxPasswordChecks) {
       password_checks.fetch_sub(1);
       HttpReply r = consent_page(*pending, *client, std::nullopt,
@@ -316,7 +322,7 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
       r.headers.emplace_back("Retry-After", std::to_string(*wait));
       return r;
     }
-    if (username.size() > 64 || password.size() > 1024 || !users->check(username, password)) {
+    if (!users->check(username, password)) {
       HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");
       r.status = 401;
       return r;

@@ -42,8 +42,13 @@ void LoginThrottle::forget_stale(std::int64_t now) {
       return entry.second.not_before <= now &&
              (entry.second.failures.empty() || entry.second.failures.back() <= now - kWindow);
     });
-    // Still full of fresh entries (names are the caller's to invent): start over rather than
-    // grow without bound.
+    // Still full of fresh entries (names are the caller's to invent): keep those that must
+    // wait now, and start over only if even they fill it, rather than grow without bound.
+    if (map->size() >= kMaxEntries) {
+      std::erase_if(*map, [now](const auto& entry) {
+        return entry.second.not_before <= now && entry.second.failures.size() < kPeerLimit;
+      });
+    }
     if (map->size() >= kMaxEntries) map->clear();
   }
 }

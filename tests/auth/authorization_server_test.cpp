@@ -346,6 +346,7 @@ TEST_F(AuthorizationServerFlow, FailedSignInsSlowAUserNameDownWithoutLockingOthe
   // Many failures for other names from the same (loopback) address block nobody.
   for (int i = 0; i < 12; ++i) EXPECT_EQ(attempt("user" + std::to_string(i), "x").status, 401);
   EXPECT_EQ(attempt("alice", kPassword).status, 303);
+  EXPECT_EQ(attempt(std::string(100, 'b'), "x").status, 401) << "a name too long to exist";
   // Each further failure doubles the wait, up to a minute.
   std::int64_t wait = 1;
   for (int i = 0; i < 10; ++i) {
