@@ -37,9 +37,9 @@ class FakeAuthorizer final : public mcpp::HttpAuthorizer {
 mcpp::HttpAuthDecision run(mcpp::HttpAuthorizer& a, std::string_view authorization,
                            const mcpp::json::value* message, std::string_view peer) {
   boost::asio::io_context io;
-  auto f = boost::asio::co_spawn(
-      io, a.authorize_request(mcpp::HttpAuthRequest{authorization, message, peer}),
-      boost::asio::use_future);
+  // The request outlives the coroutine, which holds a reference to it (as in the transport).
+  mcpp::HttpAuthRequest request{authorization, message, peer};
+  auto f = boost::asio::co_spawn(io, a.authorize_request(request), boost::asio::use_future);
   io.run();
   return f.get();
 }
