@@ -137,11 +137,11 @@ int run_audit_list(const std::string& store_path, std::size_t limit, bool as_jso
   try {
     auto db = std::make_shared<kn::Database>(store_path, true);
     kn::AuditLog log(db, true);
-    if (!log.verify().rows && !as_json) {
+    auto rows = log.tail(limit);
+    if (rows.empty() && !as_json) {
       std::cout << "(no tool call recorded)\n";
       return 0;
     }
-    auto rows = log.tail(limit);
     if (as_json) {
       mcpp::json::array out;
       for (const auto& e : rows) {

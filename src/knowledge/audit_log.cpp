@@ -160,6 +160,10 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql");
 
 std::vector<AuditEntry> AuditLog::tail(std::size_t limit) {
   std::lock_guard lock(db_->mutex());
+  {
+    Statement exists(*db_, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'");
+    if (!exists.step() || exists.integer(0) == 0) return {};  // nothing logged yet
+  }
   std::string sql =
       std::string("SELECT ") + kColumns + " FROM audit_log ORDER BY seq DESC LIMIT ?1";
   Statement s(*db_, sql.c_str());
