@@ -454,14 +454,14 @@ Extraction extract_text(const std::filesystem::path& name, std::string_view byte
       doc.title = markdown_title(text);
       doc.text = std::move(text);
       break;
-    case DocumentKind::kText:
-    case DocumentKind::kUnknown: {
+    case DocumentKind::kText: {
       // The first line names a text document when it is short, as notes usually begin.
       std::string_view first = trim(std::string_view(text).substr(0, text.find('\n')));
       if (!first.empty() && first.size() <= 100) doc.title = first;
       doc.text = std::move(text);
       break;
     }
+    case DocumentKind::kUnknown:  // a file of another kind that holds text: its path says more
     case DocumentKind::kSource:
     case DocumentKind::kPdf:
       doc.text = std::move(text);

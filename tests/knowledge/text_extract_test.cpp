@@ -144,6 +144,7 @@ TEST(Extract, TitlesAndMimeTypes) {
   auto unknown_text = kn::extract_text("CHANGES", "v1: first\n");
   ASSERT_TRUE(unknown_text.document);
   EXPECT_EQ(unknown_text.document->mime_type, "text/plain");
+  EXPECT_EQ(unknown_text.document->title, "");  // the indexer uses the path
 }
 
 TEST(Extract, BadInputIsSkippedWithAReason) {
