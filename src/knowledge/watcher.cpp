@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <set>
 #include <system_error>
 
@@ -31,13 +32,14 @@ class Inotify {
   Inotify(const Inotify&) = delete;
   Inotify& operator=(const Inotify&) = delete;
 
-  // Watches `dir` (a folder); false when it cannot (gone, no permission, out of watches).
-  bool add(const fs::path& dir) {
-    if (watched_.count(dir.string())) return true;
+  // Watches `dir` (a folder); 0, or the errno when it cannot (gone, no permission, ENOSPC:
+  // out of watches, see /proc/sys/fs/inotify/max_user_watches).
+  int add(const fs::path& dir) {
+    if (watched_.count(dir.string())) return 0;
     int wd = inotify_add_watch(fd_, dir.c_str(), kEvents);
-    if (wd < 0) return false;
+    if (wd < 0) return errno;
     watched_.insert(dir.string());
-    return true;
+    return 0;
   }
   // Forgets folders, so that the next add() of each checks again (they may be new).
   void clear_known() { watched_.clear(); }
@@ -62,13 +64,21 @@ class Inotify {
   std::set<std::string> watched_;
 };
 
-void watch_tree(Inotify& in, const std::vector<fs::path>& roots, bool include_hidden) {
+// Watches every folder under `roots`; notes the folders that could not be watched.
+std::vector<IndexNote> watch_tree(Inotify& in, const std::vector<fs::path>& roots,
+                                  bool include_hidden) {
+  std::vector<IndexNote> notes;
+  auto add = [&](const fs::path& dir) {
+    if (int err = in.add(dir)) {
+      notes.push_back({dir, std::string("cannot watch for changes: ") + std::strerror(err)});
+    }
+  };
   in.clear_known();
   for (const auto& r : roots) {
     std::error_code ec;
     fs::path abs = fs::absolute(r, ec).lexically_normal();
     if (fs::is_directory(abs, ec)) {
-      in.add(abs);
+      add(abs);
       fs::recursive_directory_iterator it(abs, fs::directory_options::skip_permission_denied, ec);
       for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         std::string name = it->path().filename().string();
@@ -79,14 +89,15 @@ void watch_tree(Inotify& in, const std::vector<fs::path>& roots, bool include_hi
           it.disable_recursion_pending();
           continue;
         }
-        in.add(it->path());
+        add(it->path());
       }
     } else {
       // A file root (or a root that does not exist yet): watch the folder it is in.
       fs::path parent = abs.parent_path();
-      if (fs::is_directory(parent, ec)) in.add(parent);
+      if (fs::is_directory(parent, ec)) add(parent);
     }
   }
+  return notes;
 }
 
 }  // namespace
@@ -95,16 +106,20 @@ void watch_paths(KnowledgeStore& store, const std::vector<fs::path>& roots,
                  const IndexOptions& options, const std::atomic<bool>& stop,
                  const std::function<void(const IndexSummary&)>& on_cycle) {
   Inotify in;
-  watch_tree(in, roots, options.include_hidden);
-  on_cycle(index_paths(store, roots, options));
+  auto pass = [&] {
+    std::vector<IndexNote> unwatched = watch_tree(in, roots, options.include_hidden);
+    IndexSummary s = index_paths(store, roots, options);
+    s.notes.insert(s.notes.end(), unwatched.begin(), unwatched.end());
+    on_cycle(s);
+  };
+  pass();
   while (!stop.load()) {
     if (!in.wait(kPollMs)) continue;
     // Let a burst (an editor's save, a git checkout) settle first.
     while (!stop.load() && in.wait(kQuietMs)) {
     }
     if (stop.load()) break;
-    watch_tree(in, roots, options.include_hidden);  // folders may have been created
-    on_cycle(index_paths(store, roots, options));
+    pass();  // folders may have been created: watched again first
   }
 }
 
