@@ -150,35 +150,50 @@ code=$("${POST[@]}" -o "$WORK/anon-add.json" -w '%{http_code}' -H 'MCP-Protocol-
 if [ "$code" = 401 ]; then ok "add_document without a token: 401"; else fail "add_document without a token: HTTP $code"; fi
 expect 0 "\"id\":\"$SAFETY_ID\"" "$MCPP" tools call search --args '{"query":"gloves"}' "$MCP"
 
-VERIFIER=$("$NODE" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')
-CHALLENGE=$("$NODE" -e 'console.log(require("crypto").createHash("sha256").update(process.argv[1]).digest("base64url"))' "$VERIFIER")
 ENC() { "$NODE" -e 'console.log(encodeURIComponent(process.argv[1]))' "$1"; }
-AUTHORIZE="$ISSUER/authorize?response_type=code&client_id=kc-test&redirect_uri=$(ENC "$REDIRECT")&code_challenge=$CHALLENGE&code_challenge_method=S256&state=s1&resource=$(ENC "$MCP")&scope=$(ENC 'mcp docs:write')"
-JAR="$WORK/cookies.txt"
-curl -sS --max-time 10 -c "$JAR" -b "$JAR" -o "$WORK/login.html" "$AUTHORIZE" || true
-REQUEST_ID=$(sed -n 's/.*name="request_id" value="\([^"]*\)".*/\1/p' "$WORK/login.html")
-CSRF=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html")
-BACK=$(curl -sS --max-time 30 -c "$JAR" -b "$JAR" -o /dev/null -w '%{redirect_url}' \
-  --data-urlencode "request_id=$REQUEST_ID" --data-urlencode "csrf=$CSRF" \
-  --data-urlencode "username=tester" --data-urlencode "password=$PASSWORD" \
-  --data-urlencode "decision=approve" "$ISSUER/authorize/decision" || true)
-CODE=$("$NODE" -e 'try { console.log(new URL(process.argv[1]).searchParams.get("code") || "") } catch { console.log("") }' "$BACK")
-TOKEN=""
-if [ -n "$CODE" ]; then
+# get_token SCOPE: the authorization code flow with PKCE, the user played by curl; prints the
+# access token (empty on failure).
+get_token() {
+  local verifier challenge authorize jar request_id csrf back code
+  verifier=$("$NODE" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')
+  challenge=$("$NODE" -e 'console.log(require("crypto").createHash("sha256").update(process.argv[1]).digest("base64url"))' "$verifier")
+  authorize="$ISSUER/authorize?response_type=code&client_id=kc-test&redirect_uri=$(ENC "$REDIRECT")&code_challenge=$challenge&code_challenge_method=S256&state=s1&resource=$(ENC "$MCP")&scope=$(ENC "$1")"
+  jar="$WORK/cookies-$RANDOM.txt"
+  curl -sS --max-time 10 -c "$jar" -b "$jar" -o "$WORK/login.html" "$authorize" || true
+  request_id=$(sed -n 's/.*name="request_id" value="\([^"]*\)".*/\1/p' "$WORK/login.html")
+  csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html")
+  back=$(curl -sS --max-time 30 -c "$jar" -b "$jar" -o /dev/null -w '%{redirect_url}' \
+    --data-urlencode "request_id=$request_id" --data-urlencode "csrf=$csrf" \
+    --data-urlencode "username=tester" --data-urlencode "password=$PASSWORD" \
+    --data-urlencode "decision=approve" "$ISSUER/authorize/decision" || true)
+  code=$("$NODE" -e 'try { console.log(new URL(process.argv[1]).searchParams.get("code") || "") } catch { console.log("") }' "$back")
+  [ -n "$code" ] || return 0
   curl -sS --max-time 10 -o "$WORK/token.json" --data-urlencode grant_type=authorization_code \
-    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$REDIRECT" \
-    --data-urlencode client_id=kc-test --data-urlencode "code_verifier=$VERIFIER" \
+    --data-urlencode "code=$code" --data-urlencode "redirect_uri=$REDIRECT" \
+    --data-urlencode client_id=kc-test --data-urlencode "code_verifier=$verifier" \
     --data-urlencode "resource=$MCP" "$ISSUER/token" || true
-  TOKEN=$("$NODE" -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).access_token || "") } catch { console.log("") }' "$WORK/token.json")
-fi
+  "$NODE" -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).access_token || "") } catch { console.log("") }' "$WORK/token.json"
+}
+TOKEN=$(get_token 'mcp docs:write')
+READ_TOKEN=$(get_token 'mcp')
 if [ -z "$TOKEN" ]; then
-  fail "no access token from the embedded authorization server (redirect: $BACK)"
+  fail "no access token from the embedded authorization server"
   tail -20 "$WORK/auth-server.log"
 else
   ok "signed in as tester (code flow with PKCE)"
   expect 0 '"id":"hours"' "$MCPP" tools call add_document --bearer "$TOKEN" \
     --args '{"title":"Opening hours","text":"Open on Saturdays from nine to noon.","id":"hours"}' "$MCP"
   expect 0 '"id":"hours"' "$MCPP" tools call search --bearer "$TOKEN" --args '{"query":"saturday"}' "$MCP"
+  code=$("${POST[@]}" -D "$WORK/scope-headers.txt" -o /dev/null -w '%{http_code}' \
+    -H "Authorization: Bearer $READ_TOKEN" -H 'MCP-Protocol-Version: 2026-07-28' \
+    -H 'Mcp-Method: tools/call' -H 'Mcp-Name: add_document' -d "$CALL_ADD" "$MCP" || true)
+  if [ "$code" = 403 ] && grep -qi 'insufficient_scope.*docs:write' "$WORK/scope-headers.txt"; then
+    ok "add_document with a token without docs:write: 403 insufficient_scope"
+  else
+    fail "add_document with a token without docs:write: HTTP $code"
+    cat "$WORK/scope-headers.txt"
+  fi
+  expect 0 "\"id\":\"$SAFETY_ID\"" "$MCPP" tools call search --bearer "$READ_TOKEN" --args '{"query":"gloves"}' "$MCP"
   expect 1 'exists; use update_document' "$MCPP" tools call add_document --bearer "$TOKEN" \
     --args '{"title":"x","text":"y","id":"hours"}' "$MCP"
   "$MCPP" audit list --store "$STORE" --json -n 50 >"$WORK/audit.json"
