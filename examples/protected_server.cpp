@@ -18,17 +18,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   mcpp::Server server({.info = {.name = "notes", .version = "1.0.0"}});
+  mcpp::ToolOptions open;  // anyone may search, without signing in
+  open.annotations.read_only_hint = true;
+  open.access = mcpp::ToolAccess::public_access();
   server.tool(
       "search", "Search the notes",
-      [](const Note& n, mcpp::Context&) { return "found: " + n.text; },
-      {.annotations = {.read_only_hint = true}, .access = mcpp::ToolAccess::public_access()});
-  server.tool("save", "Save a note",
-              [](const Note& n, mcpp::Context& ctx) {
-                // The resource server let the call through only with a valid token, so auth() is
-                // set.
-                return (ctx.auth() ? ctx.auth()->subject : "nobody") + " saved " + n.text;
-              },
-              {.access = mcpp::ToolAccess::token({"notes:write"})});
+      [](const Note& n, mcpp::Context&) { return "found: " + n.text; }, open);
+  mcpp::ToolOptions scoped;  // saving needs a token with notes:write
+  scoped.access = mcpp::ToolAccess::token({"notes:write"});
+  server.tool(
+      "save", "Save a note",
+      [](const Note& n, mcpp::Context& ctx) {
+        // The resource server let the call through only with a valid token, so auth() is set.
+        return (ctx.auth() ? ctx.auth()->subject : "nobody") + " saved " + n.text;
+      },
+      scoped);
 
   mcpp::auth::JwtVerifierOptions jwt{.issuer = argv[1], .audiences = {argv[2]}};
   mcpp::auth::ResourceServer rs(server, {.resource = argv[2],
