@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS documents(
 CREATE INDEX IF NOT EXISTS documents_by_path ON documents(path) WHERE path IS NOT NULL;
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
   title, text, content='documents', content_rowid='rowid',
-  tokenize='porter unicode61 remove_diacritics 2');
+  tokenize='porter unicode61 remove_diacritics 2', prefix='3 4');
 CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
   INSERT INTO documents_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
 END;
