@@ -2,11 +2,12 @@
 // files) and search latency percentiles (KnowledgeStore::search, as the `search` tool runs it)
 // on N generated documents. Not a Google Benchmark binary: it prints a small report.
 //
-//   knowledge_search --docs 1000000 [--queries 2000] [--files 2000] [--window 2000] [--store PATH]
+//   knowledge_search --docs 1000000 [--queries 2000] [--files 2000] [--window 1000] [--store PATH]
 //                    [--keep]
 //
 // MCPP_BENCH_DOCS sets --docs too. A store at --store with exactly N documents is reused (the
-// 1M-document store takes a while to build); otherwise it is rebuilt.
+// 1M-document store takes a while to build); otherwise it is rebuilt. Without --store the store
+// is made in a temporary folder, removed at the end unless --keep.
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
   fs::create_directories(work);
   std::string store_path = arg_string(
       argc, argv, "--store", (work / ("bench-" + std::to_string(docs) + ".sqlite")).string());
-  bool keep = has_flag(argc, argv, "--keep") || has_flag(argc, argv, "--store");
+  bool keep = has_flag(argc, argv, "--keep");  // the generated store, when not at --store
 
   Corpus corpus(kVocabulary, 42);
   std::printf(
@@ -264,9 +265,11 @@ int main(int argc, char** argv) {
                 static_cast<double>(s1.added) / std::max(0.001, s1.elapsed.count() / 1000.0),
                 s2.elapsed.count() / 1000.0);
   }
-  if (!keep)
-    fs::remove_all(work, ec);
-  else
+  if (keep) {
     fs::remove_all(work / "files", ec);
+    fs::remove_all(work / "files.sqlite", ec);
+  } else {
+    fs::remove_all(work, ec);
+  }
   return 0;
 }
