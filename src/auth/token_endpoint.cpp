@@ -5,6 +5,7 @@
 
 #include "auth/authorization_server_impl.hpp"
 #include "auth/crypto.hpp"
+#include "mcpp/content.hpp"
 
 namespace mcpp::auth {
 
@@ -22,15 +23,24 @@ bool valid_verifier(std::string_view v) {
          });
 }
 
-// Standard base64 (RFC 4648 §4), as HTTP Basic uses it.
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string url(text);
-  for (char& c : url) {
-    if (c == '-' || c == '_') return std::nullopt;
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
+// The form of a token or revocation request (`what`), or the error that refuses it.
+std::optional<Params> read_form(const HttpRequestInfo& req, std::string_view what,
+                                HttpReply& error) {
+  if (authz::media_type(req) != "application/x-www-form-urlencoded") {
+    error = oauth_error(
+        400, "invalid_request",
+        "send the " + std::string(what) + " request as application/x-www-form-urlencoded");
+    return std::nullopt;
   }
-  return base64url_decode(url);
+  std::string why;
+  auto params = Params::parse(req.body, &why);
+  if (!params) {
+    error = oauth_error(400, "invalid_request", "the form body has " + why);
+  } else if (!params->duplicate().empty()) {
+    error = oauth_error(400, "invalid_request", params->duplicate() + " appears more than once");
+    params.reset();
+  }
+  return params;
 }
 
 bool has(const std::vector<std::string>& list, std::string_view item) {
@@ -133,17 +143,9 @@ HttpReply AuthorizationServer::Impl::token_reply(const authz::Grant& grant,
 }
 
 HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
-  if (authz::media_type(req) != "application/x-www-form-urlencoded") {
-    return oauth_error(400, "invalid_request",
-                       "send the token request as application/x-www-form-urlencoded");
-  }
-  std::string why;
-  auto params = Params::parse(req.body, &why);
-  if (!params) return oauth_error(400, "invalid_request", "the form body has " + why);
-  if (!params->duplicate().empty()) {
-    return oauth_error(400, "invalid_request", params->duplicate() + " appears more than once");
-  }
   HttpReply error;
+  std::optional<Params> params = read_form(req, "token", error);
+  if (!params) return error;
   std::optional<ClientRecord> client = authenticate_client(req, *params, error);
   if (!client) return error;
   std::string grant_type = params->get("grant_type");
@@ -273,17 +275,9 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
 }
 
 HttpReply AuthorizationServer::Impl::revoke(const HttpRequestInfo& req) {
-  if (authz::media_type(req) != "application/x-www-form-urlencoded") {
-    return oauth_error(400, "invalid_request",
-                       "send the revocation request as application/x-www-form-urlencoded");
-  }
-  std::string why;
-  auto params = Params::parse(req.body, &why);
-  if (!params) return oauth_error(400, "invalid_request", "the form body has " + why);
-  if (!params->duplicate().empty()) {
-    return oauth_error(400, "invalid_request", params->duplicate() + " appears more than once");
-  }
   HttpReply error;
+  std::optional<Params> params = read_form(req, "revocation", error);
+  if (!params) return error;
   std::optional<ClientRecord> client = authenticate_client(req, *params, error);
   if (!client) return error;
   std::string token = params->get("token");
