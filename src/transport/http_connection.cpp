@@ -1,19 +1,27 @@
 // An HTTP/1.1 connection: keep-alive request loop with header/idle timeouts and size limits,
 // response writing, and the SSE pump (chunked events, keep-alive comments, client hang-up).
+//
+// The hot path is kept short: the socket is used directly (no per-operation timer), a request is
+// parsed from the connection's buffer by Beast's parser without a composed read operation, and a
+// response goes out as one gathered write of a head written here and the body. Timeouts come
+// from one lazy watchdog timer per connection: an operation sets a deadline (a store), and the
+// timer, which only ever moves later unless a deadline comes earlier than it, closes the socket
+// when it finds the deadline passed.
 #include "transport/http_connection.hpp"
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <charconv>
 #include <type_traits>
 
 #include "jsonrpc/message.hpp"
@@ -23,14 +31,66 @@ namespace mcpp {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+void append_response_head(std::string& out, const HttpResponse& response, unsigned version,
+                          bool keep_alive, BodyFraming framing) {
+  const unsigned code = response.result_int();
+  out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, code).ptr;
+  out.append(digits, end);
+  out += ' ';
+  auto reason = response.reason();
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  std::string_view own_connection;
+  for (const auto& field : response) {
+    auto name = field.name();
+    if (name == http::field::content_length || name == http::field::transfer_encoding) continue;
+    auto value = field.value();
+    if (name == http::field::connection) {
+      own_connection = {value.data(), value.size()};
+      continue;
+    }
+    auto name_text = field.name_string();
+    out.append(name_text.data(), name_text.size());
+    out += ": ";
+    out.append(value.data(), value.size());
+    out += "\r\n";
+  }
+  const bool bodiless = code / 100 == 1 || code == 204 || code == 304;
+  if (framing == BodyFraming::kContentLength && !bodiless) {
+    out += "Content-Length: ";
+    end = std::to_chars(digits, digits + sizeof digits, response.body().size()).ptr;
+    out.append(digits, end);
+    out += "\r\n";
+  } else if (framing == BodyFraming::kChunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  }
+  if (!keep_alive) {
+    if (version >= 11) out += "Connection: close\r\n";
+  } else if (version < 11) {
+    out += "Connection: keep-alive\r\n";
+  } else if (!own_connection.empty()) {
+    out += "Connection: ";
+    out += own_connection;
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
 
 namespace {
 
 constexpr auto kAwait = asio::use_awaitable;
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
+using Clock = std::chrono::steady_clock;
+constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
 
+using PlainStream = tcp::socket;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 template <class Stream>
-constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
+constexpr bool kIsTls = !std::is_same_v<Stream, PlainStream>;
 
 bool is_http_syntax_error(const error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_method).category() &&
@@ -43,13 +103,14 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   Connection(HttpServerState& state, Stream stream)
       : state_(state),
         stream_(std::move(stream)),
+        watchdog_(stream_.get_executor()),
         waiter_(std::make_shared<StreamWaiter>(stream_.get_executor())) {}
   ~Connection() { state_.connections.fetch_sub(1, std::memory_order_relaxed); }
 
   Task<void> run() {
     auto self = this->shared_from_this();
     error_code peer_ec;
-    auto remote = tcp().socket().remote_endpoint(peer_ec);
+    auto remote = tcp_socket().remote_endpoint(peer_ec);
     if (!peer_ec) peer_ = remote.address().to_string();
     bool graceful = false;
     try {
@@ -61,14 +122,89 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
  private:
-  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& tcp_socket() { return beast::get_lowest_layer(stream_); }
   const HttpOptions& options() const { return state_.options; }
 
-  // The request loop; returns whether the connection may be closed gracefully.
+  // ---- timeouts: one lazy watchdog ----
+
+  // The operations from now on must finish within `d` (until the next set or clear).
+  void set_deadline(std::chrono::milliseconds d) {
+    deadline_ = Clock::now() + d;
+    if (deadline_ < armed_) arm_watchdog();
+  }
+  void clear_deadline() { deadline_ = kNoDeadline; }
+
+  void arm_watchdog() {
+    armed_ = deadline_;
+    watchdog_.expires_at(armed_);  // a wait already pending completes as cancelled
+    watchdog_.async_wait([weak = this->weak_from_this()](const error_code& ec) {
+      if (ec) return;  // replaced by an earlier deadline, or the connection is closing
+      if (auto self = weak.lock()) self->on_watchdog();
+    });
+  }
+
+  void on_watchdog() {
+    armed_ = kNoDeadline;
+    if (deadline_ == kNoDeadline) return;  // nothing runs under a deadline: sleep until one does
+    if (Clock::now() < deadline_) return arm_watchdog();  // the deadline moved later
+    // Too slow: closing the socket ends whatever operation waits on it.
+    error_code ignored;
+    tcp_socket().close(ignored);
+  }
+
+  // ---- reading ----
+
+  // Reads what the client sent next into buffer_.
+  Task<error_code> read_more() {
+    std::size_t room = buffer_.capacity() - buffer_.size();
+    std::size_t want = std::clamp<std::size_t>(room, 4096, 65536);
+    error_code ec;
+    std::size_t n =
+        co_await stream_.async_read_some(buffer_.prepare(want), asio::redirect_error(kAwait, ec));
+    if (!ec) buffer_.commit(n);
+    co_return ec;
+  }
+
+  // Parses one request from buffer_, reading more as needed (answering "Expect: 100-continue").
+  Task<error_code> read_request(http::request_parser<http::string_body>& parser) {
+    bool header_seen = false;
+    for (;;) {
+      error_code ec;
+      if (buffer_.size() > 0) {
+        std::size_t used = parser.put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (parser.is_done()) co_return error_code{};
+        if (ec && ec != http::error::need_more) co_return ec;
+        if (!header_seen && parser.is_header_done()) {
+          header_seen = true;
+          auto expect = parser.get()[http::field::expect];
+          if (parser.get().version() >= 11 && beast::iequals(expect, "100-continue")) {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            co_await asio::async_write(stream_, asio::buffer(kContinue),
+                                       asio::redirect_error(kAwait, ec));
+            if (ec) co_return ec;
+          }
+        }
+        if (!ec && used > 0) continue;  // the parser stopped at a boundary: go on from there
+      }
+      ec = co_await read_more();
+      if (ec == asio::error::eof) {
+        if (!parser.got_some()) co_return http::error::end_of_stream;
+        parser.put_eof(ec);
+        if (!ec && !parser.is_done()) ec = http::error::partial_message;
+        co_return ec;
+      }
+      if (ec) co_return ec;
+    }
+  }
+
+  // ---- the request loop ----
+
+  // Returns whether the connection may be closed gracefully.
   Task<bool> serve() {
     error_code ec;
     if constexpr (kIsTls<Stream>) {
-      tcp().expires_after(options().header_timeout);
+      set_deadline(options().header_timeout);
       co_await stream_.async_handshake(asio::ssl::stream_base::server,
                                        asio::redirect_error(kAwait, ec));
       if (ec) co_return false;
@@ -77,30 +213,19 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       // Between requests the connection may idle for idle_timeout; from a request's first
       // byte, its headers and body must arrive within header_timeout.
       if (!first && buffer_.size() == 0) {
-        tcp().expires_after(options().idle_timeout);
-        std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096),
-                                                         asio::redirect_error(kAwait, ec));
+        set_deadline(options().idle_timeout);
+        ec = co_await read_more();
         if (ec) co_return false;
-        buffer_.commit(n);
       }
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(
           std::min<std::size_t>(options().max_header_bytes, UINT32_MAX)));
       parser.body_limit(options().max_body_bytes);
-      tcp().expires_after(options().header_timeout);
-      co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(kAwait, ec));
+      parser.eager(true);
+      set_deadline(options().header_timeout);
+      ec = co_await read_request(parser);
       if (ec) co_return co_await refuse_unreadable(ec, parser.get().version());
-      if (!parser.is_done()) {
-        auto expect = parser.get()[http::field::expect];
-        if (parser.get().version() >= 11 && beast::iequals(expect, "100-continue")) {
-          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          co_await asio::async_write(stream_, asio::buffer(kContinue),
-                                     asio::redirect_error(kAwait, ec));
-          if (ec) co_return false;
-        }
-        co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(kAwait, ec));
-        if (ec) co_return co_await refuse_unreadable(ec, parser.get().version());
-      }
+      clear_deadline();  // the handler takes the time it needs
       HttpRequest request = parser.release();
       Reply reply = co_await answer(request);
       bool keep_alive = request.keep_alive();
@@ -145,13 +270,20 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     co_return true;
   }
 
+  // ---- writing ----
+
   Task<bool> write_response(HttpResponse& response, unsigned version, bool keep_alive) {
-    response.version(version);
-    response.keep_alive(keep_alive);
-    response.prepare_payload();
-    tcp().expires_after(write_timeout());
+    head_.clear();
+    append_response_head(head_, response, version, keep_alive, BodyFraming::kContentLength);
+    const unsigned code = response.result_int();
+    const bool bodiless = code / 100 == 1 || code == 204 || code == 304;
+    std::array<asio::const_buffer, 2> parts{
+        asio::buffer(head_),
+        asio::buffer(response.body().data(), bodiless ? 0 : response.body().size())};
+    set_deadline(write_timeout());
     error_code ec;
-    co_await http::async_write(stream_, response, asio::redirect_error(kAwait, ec));
+    co_await asio::async_write(stream_, parts, asio::redirect_error(kAwait, ec));
+    clear_deadline();
     co_return !ec;
   }
 
@@ -159,21 +291,22 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     return std::max(options().idle_timeout, std::chrono::milliseconds(1000));
   }
 
-  // Writes SSE text, framed as one chunk when chunked.
-  Task<bool> write_sse(std::string_view text, bool chunked, bool last) {
+  // Writes `head` (may be empty) and SSE text, the text framed as one chunk when chunked.
+  Task<bool> write_sse(std::string_view head, std::string_view text, bool chunked, bool last) {
     char size_line[24];
     std::size_t size_len = 0;
     if (chunked && !text.empty()) {
       int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", text.size());
       size_len = static_cast<std::size_t>(n);
     }
-    std::array<asio::const_buffer, 4> parts{
-        asio::buffer(size_line, size_len), asio::buffer(text),
+    std::array<asio::const_buffer, 5> parts{
+        asio::buffer(head), asio::buffer(size_line, size_len), asio::buffer(text),
         asio::buffer("\r\n", chunked && !text.empty() ? 2 : 0),
         asio::buffer(kLastChunk.data(), chunked && last ? kLastChunk.size() : 0)};
-    tcp().expires_after(write_timeout());
+    set_deadline(write_timeout());
     error_code ec;
     co_await asio::async_write(stream_, parts, asio::redirect_error(kAwait, ec));
+    clear_deadline();
     co_return !ec;
   }
 
@@ -181,26 +314,15 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   // another connection takes it over, or the client goes away. Returns keep-alive.
   Task<bool> pump(Reply& r, unsigned version, bool keep_alive) {
     const bool chunked = version >= 11;
-    HttpResponse& head = r.response;
-    head.version(version);
-    if (chunked) {
-      head.chunked(true);
-    } else {
-      head.keep_alive(false);
-      keep_alive = false;
-    }
-    error_code ec;
-    {
-      http::response_serializer<http::string_body> sr(head);
-      tcp().expires_after(write_timeout());
-      co_await http::async_write_header(stream_, sr, asio::redirect_error(kAwait, ec));
-    }
-    if (ec) {
+    if (!chunked) keep_alive = false;
+    head_.clear();
+    append_response_head(head_, r.response, version, keep_alive,
+                         chunked ? BodyFraming::kChunked : BodyFraming::kUntilClose);
+    if (!co_await write_sse(head_, {}, chunked, false)) {
       r.stream->detach(r.token);
       co_return false;
     }
     if (r.watch_peer) {
-      tcp().expires_never();
       peer_gone_ = false;
       watch_peer();
     }
@@ -216,7 +338,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       }
       ended = batch.ended;
       if (!out.empty() || ended) {
-        ok = co_await write_sse(out, chunked, ended);
+        ok = co_await write_sse({}, out, chunked, ended);
         out.clear();
         if (!ok || ended) break;
         continue;
@@ -231,15 +353,15 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     if (r.watch_peer) {
       // A GET stream ends the connection; closing the socket also ends the watcher.
       error_code ignored;
-      tcp().socket().close(ignored);
+      tcp_socket().close(ignored);
       co_return false;
     }
     co_return ok&& keep_alive;
   }
 
   // Reads (and drops) whatever the client sends on an SSE connection, to notice its hang-up.
-  // A plain completion handler, so the read is pending before the pump's next write sets the
-  // write timer (the read itself runs without a timeout).
+  // A plain completion handler, so the read is pending while the pump writes; it runs without
+  // a deadline of its own.
   void watch_peer() {
     stream_.async_read_some(asio::buffer(watch_buffer_),
                             [self = this->shared_from_this()](error_code ec, std::size_t) {
@@ -251,32 +373,39 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   Task<void> close(bool graceful) {
     error_code ec;
-    if (!tcp().socket().is_open()) co_return;
-    if constexpr (kIsTls<Stream>) {
+    if (tcp_socket().is_open()) {
+      if constexpr (kIsTls<Stream>) {
+        if (graceful) {
+          set_deadline(std::chrono::seconds(1));
+          co_await stream_.async_shutdown(asio::redirect_error(kAwait, ec));
+        }
+      }
+      tcp_socket().shutdown(tcp::socket::shutdown_send, ec);
       if (graceful) {
-        tcp().expires_after(std::chrono::seconds(1));
-        co_await stream_.async_shutdown(asio::redirect_error(kAwait, ec));
+        // Lingering close: drain what the client still sends (e.g. a body we refused) so the
+        // kernel does not reset the connection before the client has read our response.
+        std::array<char, 4096> sink;
+        set_deadline(std::chrono::milliseconds(500));
+        for (std::size_t total = 0; total < (1u << 20);) {
+          std::size_t n = co_await tcp_socket().async_read_some(asio::buffer(sink),
+                                                                asio::redirect_error(kAwait, ec));
+          if (ec) break;
+          total += n;
+        }
       }
+      tcp_socket().close(ec);
     }
-    tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    if (graceful) {
-      // Lingering close: drain what the client still sends (e.g. a body we refused) so the
-      // kernel does not reset the connection before the client has read our response.
-      std::array<char, 4096> sink;
-      tcp().expires_after(std::chrono::milliseconds(500));
-      for (std::size_t total = 0; total < (1u << 20);) {
-        std::size_t n =
-            co_await tcp().async_read_some(asio::buffer(sink), asio::redirect_error(kAwait, ec));
-        if (ec) break;
-        total += n;
-      }
-    }
-    tcp().close();
+    clear_deadline();
+    watchdog_.cancel();
   }
 
   HttpServerState& state_;
   Stream stream_;
   beast::flat_buffer buffer_;
+  std::string head_;  // the head of the response being written
+  asio::steady_timer watchdog_;
+  Clock::time_point deadline_ = kNoDeadline;  // when the current operation must be over
+  Clock::time_point armed_ = kNoDeadline;     // when the watchdog wakes (max: not waiting)
   std::shared_ptr<StreamWaiter> waiter_;
   std::array<char, 512> watch_buffer_;
   bool peer_gone_ = false;
@@ -285,19 +414,15 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
 }  // namespace
 
-void start_http_connection(HttpServerState& state, asio::ip::tcp::socket socket) {
+void start_http_connection(HttpServerState& state, tcp::socket socket) {
   auto ex = socket.get_executor();
-  auto c =
-      std::make_shared<Connection<beast::tcp_stream>>(state, beast::tcp_stream(std::move(socket)));
+  auto c = std::make_shared<Connection<PlainStream>>(state, std::move(socket));
   asio::co_spawn(ex, c->run(), asio::detached);
 }
 
-void start_https_connection(HttpServerState& state, asio::ip::tcp::socket socket,
-                            asio::ssl::context& tls) {
+void start_https_connection(HttpServerState& state, tcp::socket socket, asio::ssl::context& tls) {
   auto ex = socket.get_executor();
-  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-  auto c = std::make_shared<Connection<TlsStream>>(
-      state, TlsStream(beast::tcp_stream(std::move(socket)), tls));
+  auto c = std::make_shared<Connection<TlsStream>>(state, TlsStream(std::move(socket), tls));
   asio::co_spawn(ex, c->run(), asio::detached);
 }
 

@@ -130,9 +130,13 @@ class HttpServer::Impl {
   Task<void> accept_connections() {
     for (;;) {
       error_code ec;
-      asio::any_io_executor strand = asio::make_strand(*io_);  // one per connection
+      // A connection's handlers run one at a time: on its own strand when several threads run
+      // the io_context; with one thread, that thread alone already guarantees it.
+      asio::any_io_executor executor = state_.options.threads > 1
+                                           ? asio::any_io_executor(asio::make_strand(*io_))
+                                           : asio::any_io_executor(io_->get_executor());
       tcp::socket socket =
-          co_await acceptor_->async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
+          co_await acceptor_->async_accept(executor, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
         // Out of descriptors or the like: back off a little instead of spinning.
