@@ -9,7 +9,10 @@ namespace mcpp::jsonrpc {
 std::variant<json::value, Error> parse(std::string_view text, const ParseLimits& limits) {
   json::parse_options opt;
   opt.max_depth = limits.max_depth;
-  json::stream_parser parser({}, opt);
+  // The parser's working stack starts in this buffer: messages of ordinary size parse without
+  // a heap allocation for it.
+  unsigned char scratch[2048];
+  json::stream_parser parser({}, opt, scratch, sizeof scratch);
   boost::system::error_code ec;
   std::size_t n = parser.write_some(text.data(), text.size(), ec);
   if (!ec) parser.finish(ec);

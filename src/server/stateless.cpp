@@ -297,8 +297,9 @@ struct Answers {
   bool sealed = false;   // the retry carried a valid requestState
 };
 
-Answers answers_of(const Server::Impl& server, const json::object& params,
-                   std::string_view digest) {
+// `digest()`: the request's digest (computed only when a sealed state has to be opened).
+template <class Digest>
+Answers answers_of(const Server::Impl& server, const json::object& params, Digest&& digest) {
   Answers out;
   const json::value* responses = find(params, "inputResponses");
   if (responses && !responses->is_null()) {
@@ -309,7 +310,7 @@ Answers answers_of(const Server::Impl& server, const json::object& params,
     out.fresh = responses->get_object();
   }
   if (const json::value* state = find(params, "requestState"); state && !state->is_null()) {
-    RoundState round = open(server, digest, *state);
+    RoundState round = open(server, digest(), *state);
     out.earlier = std::move(round.answers);
     for (const auto& p : round.pending) {
       out.pending[find_string(p, "key")] = find_string(p, "h");
@@ -513,8 +514,15 @@ Task<json::object> run_round(std::shared_ptr<Server::Impl> server_ptr, const Mes
                              std::shared_ptr<MessageSink> related, std::stop_token stop) {
   const Server::Impl& server = *server_ptr;
   // The sealed state is bound to the request and to who sent it: another user cannot continue it.
-  std::string digest = request_digest(m.method, params, meta.auth ? meta.auth->subject : "");
-  Answers answers = answers_of(server, params, digest);
+  // (Computed when needed: most requests neither carry nor produce a sealed state.)
+  std::string digest;
+  auto digest_of_request = [&]() -> const std::string& {
+    if (digest.empty()) {
+      digest = request_digest(m.method, params, meta.auth ? meta.auth->subject : "");
+    }
+    return digest;
+  };
+  Answers answers = answers_of(server, params, digest_of_request);
   json::object request_meta;
   if (const json::value* rm = find(params, "_meta"); rm && rm->is_object()) {
     request_meta = rm->get_object();
@@ -584,7 +592,7 @@ Task<json::object> run_round(std::shared_ptr<Server::Impl> server_ptr, const Mes
   }
   co_return json::object{{"resultType", "input_required"},
                          {"inputRequests", std::move(input_requests)},
-                         {"requestState", seal(server, digest, state)}};
+                         {"requestState", seal(server, digest_of_request(), state)}};
 }
 
 // tasks/get, tasks/update, tasks/cancel.

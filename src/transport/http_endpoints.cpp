@@ -3,10 +3,12 @@
 #include "transport/http_endpoints.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 
 #include "jsonrpc/message.hpp"
@@ -43,8 +45,10 @@ HttpServerState::HttpServerState(Server& s, HttpOptions o)
 StreamWaiter::StreamWaiter(const asio::any_io_executor& strand) : timer_(strand) {}
 
 std::function<void()> StreamWaiter::waker() {
+  // Dispatched: a handler finishing on the connection's own strand (the usual case) wakes it
+  // at once; from another thread the wake is posted there.
   return [weak = weak_from_this(), ex = timer_.get_executor()] {
-    asio::post(ex, [weak] {
+    asio::dispatch(ex, [weak] {
       if (auto self = weak.lock()) self->timer_.cancel();
     });
   };
@@ -55,6 +59,37 @@ Task<bool> StreamWaiter::wait(std::chrono::milliseconds timeout) {
   boost::system::error_code ec;
   co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   co_return ec == asio::error::operation_aborted;
+}
+
+// ---- request handlers ---------------------------------------------------------------------------
+
+namespace {
+
+Task<void> run_handler(Task<json::value> handler, std::shared_ptr<SseStream> stream,
+                       std::shared_ptr<void> keep) {
+  json::value reply;
+  bool failed = false;
+  try {
+    reply = co_await std::move(handler);
+  } catch (...) {
+    failed = true;
+  }
+  if (failed) {
+    reply = jsonrpc::make_error(nullptr, jsonrpc::kInternalError,
+                                "Internal error while handling the request");
+  }
+  stream->finish(std::move(reply));
+  keep.reset();
+}
+
+}  // namespace
+
+void start_handler(const asio::any_io_executor& executor, Task<json::value> handler,
+                   std::shared_ptr<SseStream> stream, std::shared_ptr<void> keep) {
+  // co_spawn dispatches: on the connection's strand the handler starts before this returns,
+  // and a handler that never waits has finished `stream` by then.
+  asio::co_spawn(executor, run_handler(std::move(handler), std::move(stream), std::move(keep)),
+                 asio::detached);
 }
 
 // ---- responses --------------------------------------------------------------------------------
@@ -88,10 +123,16 @@ HttpResponse sse_head() {
 }
 
 std::string_view header_value(const HttpRequest& request, std::string_view name) {
-  auto it = request.find(name);
-  if (it == request.end()) return {};
-  auto v = it->value();
-  return {v.data(), v.size()};
+  // A scan in arrival order (the first of repeated fields, as find() gives): requests carry a
+  // handful of fields, and most names differ in length, so this beats the ordered lookup.
+  for (const auto& field : request) {
+    auto n = field.name_string();
+    if (n.size() == name.size() && boost::beast::iequals(n, name)) {
+      auto v = field.value();
+      return {v.data(), v.size()};
+    }
+  }
+  return {};
 }
 
 std::shared_ptr<HttpSession> create_session(HttpServerState& state, bool legacy) {

@@ -63,6 +63,11 @@ struct Reply {
   std::shared_ptr<void> lease;  // released when the response is over
 };
 
+// Starts the handler of a request on `executor`: it runs at once, up to its first wait, and
+// finishes `stream` with its reply (an internal error when it throws). `keep` is held until then.
+void start_handler(const boost::asio::any_io_executor& executor, Task<json::value> handler,
+                   std::shared_ptr<SseStream> stream, std::shared_ptr<void> keep);
+
 // Asks HttpOptions::authorizer about a request to an MCP endpoint (allows all without one;
 // callers skip the call, and its coroutine frame, when there is no authorizer).
 // `message`: the parsed payload of a POST, else null; `peer_address`: the TCP peer's address.

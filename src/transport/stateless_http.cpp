@@ -249,18 +249,11 @@ Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, 
   auto attachment = stream->attach(waiter.waker(), nullptr, false);
   if (listen) stream->begin_sse();
   std::stop_source stop;
-  auto on_reply = [stream](std::exception_ptr e, json::value reply) {
-    if (e) {
-      reply = jsonrpc::make_error(nullptr, jsonrpc::kInternalError,
-                                  "Internal error while handling the request");
-    }
-    stream->finish(std::move(reply));
-  };
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor,
-                 stateless::handle(state.server.impl(), m, stream, stop.get_token(),
-                                   std::move(read), std::move(auth)),
-                 std::move(on_reply));
+  start_handler(executor,
+                stateless::handle(state.server.impl(), std::move(m), stream, stop.get_token(),
+                                  std::move(read), std::move(auth)),
+                stream, nullptr);
   for (;;) {
     SseStream::Outcome outcome = stream->outcome();
     if (outcome.sse) {

@@ -161,18 +161,9 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
   auto stream = session->new_request_stream();
   auto attachment = stream->attach(waiter.waker(), nullptr, false);
   if (!state.options.json_response && !initialize) stream->begin_sse();
-  auto lease = session->hold();
-  auto on_reply = [stream, lease](std::exception_ptr e, json::value reply) {
-    if (e) {
-      reply = jsonrpc::make_error(nullptr, jsonrpc::kInternalError,
-                                  "Internal error while handling the request");
-    }
-    stream->finish(std::move(reply));
-  };
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, session->protocol()->handle(std::move(payload), stream, auth),
-                 std::move(on_reply));
-  lease.reset();
+  start_handler(executor, session->protocol()->handle(std::move(payload), stream, auth), stream,
+                session->hold());
 
   for (;;) {
     SseStream::Outcome outcome = stream->outcome();
