@@ -165,7 +165,7 @@ struct ResourceServer::State {
       }
       const json::value* params = find(m.get_object(), "params");
       std::string_view tool = params ? find_string(*params, "name") : std::string_view();
-      std::optional<ToolAccess> access = server.tool_access(tool);
+      std::shared_ptr<const ToolAccess> access = server.tool_access(tool);
       if (!access) return;  // unknown tools are answered by the server itself
       using Mode = ToolAccess::Mode;
       if (access->mode == Mode::kToken || access->mode == Mode::kServerDefault) {
