@@ -19,6 +19,7 @@
 #include "client_output.hpp"
 #include "mcpp/auth/oauth_client.hpp"
 #include "mcpp/client.hpp"
+#include "seconds_option.hpp"
 
 namespace {
 
@@ -197,26 +198,12 @@ Target resolve_target(const Invocation& inv) {
   return stdio_target(t.positional, t);
 }
 
-// A duration given in seconds on the command line; `fallback` when not given.
-std::chrono::milliseconds seconds_option(const std::string& text, std::string_view option,
-                                         std::chrono::milliseconds fallback) {
-  if (text.empty()) return fallback;
-  double seconds = 0;
-  try {
-    std::size_t used = 0;
-    seconds = std::stod(text, &used);
-    if (used != text.size()) seconds = -1;
-  } catch (const std::exception&) {
-    seconds = -1;
-  }
-  if (!(seconds > 0) || seconds > 1e7) {
-    throw UsageError(std::string(option) + " expects seconds > 0, got '" + text + "'");
-  }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
-}
-
 std::chrono::milliseconds timeout_of(const TargetOptions& t) {
-  return seconds_option(t.timeout, "--timeout", std::chrono::milliseconds(60'000));
+  try {
+    return cli::seconds_option(t.timeout, "--timeout", std::chrono::milliseconds(60'000));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
 }
 
 // Turns an exception from a command into its message and exit code.

@@ -14,6 +14,8 @@
 #include <system_error>
 #include <thread>
 
+#include "seconds_option.hpp"
+
 extern char** environ;
 
 namespace mcpp::cli {
@@ -22,22 +24,6 @@ namespace {
 
 using mcpp::Task;
 namespace auth = mcpp::auth;
-
-std::chrono::milliseconds wait_of(const std::string& text) {
-  if (text.empty()) return std::chrono::minutes(5);
-  double seconds = -1;
-  try {
-    std::size_t used = 0;
-    seconds = std::stod(text, &used);
-    if (used != text.size()) seconds = -1;
-  } catch (const std::exception&) {
-    seconds = -1;
-  }
-  if (!(seconds > 0) || seconds > 1e7) {
-    throw std::invalid_argument("--auth-timeout expects seconds > 0, got '" + text + "'");
-  }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
-}
 
 // OAuth is used for HTTP servers unless told not to, or given credentials of another kind.
 bool oauth_wanted(const OAuthFlags& f, const mcpp::HttpTarget& h) {
@@ -136,7 +122,7 @@ std::shared_ptr<auth::LoopbackRedirect> setup_oauth(mcpp::HttpTarget& h, const O
     throw std::invalid_argument("--client-metadata-url must be an https:// URL, got '" +
                                 f.client_metadata_url + "'");
   }
-  auto wait = wait_of(f.auth_timeout);
+  auto wait = seconds_option(f.auth_timeout, "--auth-timeout", std::chrono::minutes(5));
   std::shared_ptr<auth::LoopbackRedirect> listener;
   try {
     listener =

@@ -355,8 +355,10 @@ class Server {
   // Throws std::invalid_argument for an invalid schema or name. Replaces a tool of the same name.
   void add_tool(Tool tool, ToolHandler handler);
   bool remove_tool(std::string_view name);
-  // How a registered tool may be called (std::nullopt when there is no such tool).
-  std::optional<ToolAccess> tool_access(std::string_view name) const;
+  // How a registered tool may be called (null when there is no such tool). Shares the
+  // registered tool's (immutable) record instead of copying it: it stays valid when the tool is
+  // replaced or removed meanwhile.
+  std::shared_ptr<const ToolAccess> tool_access(std::string_view name) const;
 
   // Typed registration: `handler(const Args&, Context&)` returns (or co_returns, as a Task) a
   // ToolResult, a std::string (text content) or a described struct (structuredContent, with a

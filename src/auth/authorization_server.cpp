@@ -367,6 +367,11 @@ std::vector<Jwk> AuthorizationServer::verification_keys() const {
 
 json::object AuthorizationServer::verify_access_token(std::string_view token,
                                                       std::string_view resource) const {
+  return verify_access_token(token, std::vector<std::string>{std::string(resource)});
+}
+
+json::object AuthorizationServer::verify_access_token(
+    std::string_view token, const std::vector<std::string>& resources) const {
   DecodedJwt d = jwt_verify(token, verification_keys());
   std::string typ(find_string(d.header, "typ"));
   std::transform(typ.begin(), typ.end(), typ.begin(),
@@ -376,14 +381,20 @@ json::object AuthorizationServer::verify_access_token(std::string_view token,
   }
   const json::object& c = d.claims;
   if (find_string(c, "iss") != impl_->o.issuer) throw JwtError("access token: wrong issuer");
-  std::string want = authz::canonical_resource(resource);
+  std::vector<std::string> wanted;
+  wanted.reserve(resources.size());
+  for (const auto& r : resources) wanted.push_back(authz::canonical_resource(r));
+  auto wanted_audience = [&](const json::value& a) {
+    return a.is_string() && std::find(wanted.begin(), wanted.end(),
+                                      authz::canonical_resource(a.get_string())) != wanted.end();
+  };
   bool audience_ok = false;
   if (const json::value* aud = find(c, "aud")) {
     if (aud->is_string()) {
-      audience_ok = authz::canonical_resource(aud->get_string()) == want;
+      audience_ok = wanted_audience(*aud);
     } else if (aud->is_array()) {
       for (const auto& a : aud->get_array()) {
-        if (a.is_string() && authz::canonical_resource(a.get_string()) == want) audience_ok = true;
+        if (wanted_audience(a)) audience_ok = true;
       }
     }
   }

@@ -1,6 +1,7 @@
 // A TokenVerifier backed by the authorization server in the same process (`mcpp serve --auth
 // builtin`): no HTTP round trip, and revoked tokens are refused at once.
 #include "auth/jwt.hpp"
+#include "auth/token_claims.hpp"
 #include "mcpp/auth/authorization_server.hpp"
 #include "mcpp/auth/resource_server.hpp"
 
@@ -16,23 +17,7 @@ class LocalVerifier final : public TokenVerifier {
   Task<TokenCheck> verify(std::string token) override {
     TokenCheck check;
     try {
-      json::object claims = claims_of(token);
-      auto info = std::make_shared<AuthInfo>();
-      info->subject = std::string(find_string(claims, "sub"));
-      info->client_id = std::string(find_string(claims, "client_id"));
-      info->issuer = std::string(find_string(claims, "iss"));
-      std::string_view scope = find_string(claims, "scope");
-      for (std::size_t i = 0; i < scope.size();) {
-        std::size_t j = scope.find(' ', i);
-        if (j == std::string_view::npos) j = scope.size();
-        if (j > i) info->scopes.emplace_back(scope.substr(i, j - i));
-        i = j + 1;
-      }
-      if (const json::value* exp = find(claims, "exp"); exp && exp->is_number()) {
-        info->expires_at = exp->to_number<std::int64_t>();
-      }
-      info->claims = std::move(claims);
-      check.info = std::move(info);
+      check.info = info_from(as_.verify_access_token(token, resources_));
     } catch (const std::exception& e) {
       check.error = e.what();
     }
@@ -40,18 +25,6 @@ class LocalVerifier final : public TokenVerifier {
   }
 
  private:
-  // The claims of a token for one of the resources; the first resource's error otherwise.
-  json::object claims_of(const std::string& token) const {
-    for (std::size_t i = 1; i < resources_.size(); ++i) {
-      try {
-        return as_.verify_access_token(token, resources_[i]);
-      } catch (const std::exception&) {
-        // Not for this one: the first resource's answer says why.
-      }
-    }
-    return as_.verify_access_token(token, resources_.at(0));
-  }
-
   const AuthorizationServer& as_;
   std::vector<std::string> resources_;
 };

@@ -165,7 +165,7 @@ struct ResourceServer::State {
       }
       const json::value* params = find(m.get_object(), "params");
       std::string_view tool = params ? find_string(*params, "name") : std::string_view();
-      std::optional<ToolAccess> access = server.tool_access(tool);
+      std::shared_ptr<const ToolAccess> access = server.tool_access(tool);
       if (!access) return;  // unknown tools are answered by the server itself
       using Mode = ToolAccess::Mode;
       if (access->mode == Mode::kToken || access->mode == Mode::kServerDefault) {
@@ -224,20 +224,12 @@ namespace {
 class Authorizer final : public HttpAuthorizer {
  public:
   explicit Authorizer(std::shared_ptr<const ResourceServer::State> s) : s_(std::move(s)) {}
-  Task<HttpAuthDecision> authorize(std::string_view authorization,
-                                   const json::value* message) override {
-    co_return co_await check(std::string(authorization), message, std::string());
-  }
   Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request) override {
-    co_return co_await check(std::string(request.authorization), request.message,
-                             std::string(request.path));
-  }
-
- private:
-  Task<HttpAuthDecision> check(std::string authorization, const json::value* message,
-                               std::string path) {
+    // (Locals, not temporaries, next to co_await: GCC 12 mishandles temporaries there.)
+    std::string authorization(request.authorization);
+    std::string path(request.path);
     try {
-      co_return co_await s_->authorize(std::move(authorization), message, path);
+      co_return co_await s_->authorize(std::move(authorization), request.message, path);
     } catch (const std::exception&) {
       HttpAuthDecision d;
       d.refusal = s_->challenge(401, "invalid_token", "the token could not be checked", {}, path);
@@ -245,6 +237,7 @@ class Authorizer final : public HttpAuthorizer {
     }
   }
 
+ private:
   std::shared_ptr<const ResourceServer::State> s_;
 };
 

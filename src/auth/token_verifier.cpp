@@ -9,6 +9,7 @@
 
 #include "auth/crypto.hpp"
 #include "auth/jwt.hpp"
+#include "auth/token_claims.hpp"
 #include "client/http_client.hpp"
 #include "mcpp/auth/resource_server.hpp"
 
@@ -86,57 +87,6 @@ bool audience_matches(const json::value* aud, const std::vector<std::string>& ac
     }
   }
   return false;
-}
-
-std::vector<std::string> scopes_of(const json::object& claims) {
-  std::vector<std::string> out;
-  auto split = [&](std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-      std::size_t j = s.find(' ', i);
-      if (j == std::string_view::npos) j = s.size();
-      if (j > i) out.emplace_back(s.substr(i, j - i));
-      i = j + 1;
-    }
-  };
-  if (const json::value* s = find(claims, "scope"); s && s->is_string()) split(s->get_string());
-  if (const json::value* s = find(claims, "scp")) {
-    if (s->is_string()) split(s->get_string());
-    if (s->is_array()) {
-      for (const auto& v : s->get_array()) {
-        if (v.is_string()) out.emplace_back(v.get_string());
-      }
-    }
-  }
-  return out;
-}
-
-// A NumericDate claim, clamped to ±2^53 so that adding leeway cannot overflow.
-std::optional<std::int64_t> int_claim(const json::object& claims, std::string_view name) {
-  constexpr std::int64_t kLimit = std::int64_t{1} << 53;
-  const json::value* v = find(claims, name);
-  if (!v) return std::nullopt;
-  if (v->is_int64()) return std::clamp(v->get_int64(), -kLimit, kLimit);
-  if (v->is_uint64())
-    return v->get_uint64() > std::uint64_t(kLimit) ? kLimit : std::int64_t(v->get_uint64());
-  if (v->is_double()) {
-    double d = v->get_double();
-    if (!(d > -9.0e15 && d < 9.0e15)) return d > 0 ? kLimit : -kLimit;  // NaN too
-    return static_cast<std::int64_t>(d);
-  }
-  return std::nullopt;
-}
-
-std::shared_ptr<const AuthInfo> info_from(const json::object& claims) {
-  auto info = std::make_shared<AuthInfo>();
-  info->subject = std::string(find_string(claims, "sub"));
-  info->client_id = std::string(find_string(claims, "client_id"));
-  if (info->client_id.empty()) info->client_id = std::string(find_string(claims, "azp"));
-  info->issuer = std::string(find_string(claims, "iss"));
-  info->scopes = scopes_of(claims);
-  info->expires_at = int_claim(claims, "exp").value_or(0);
-  info->claims = claims;
-  return info;
 }
 
 // ---- JWT -------------------------------------------------------------------------------------
@@ -337,7 +287,7 @@ class IntrospectionVerifier final : public TokenVerifier {
     if (!type.empty() && type != "access_token" && type != "bearer") {
       return refused("the token is not an access token (token_type \"" + type + "\")");
     }
-    auto info = std::const_pointer_cast<AuthInfo>(info_from(r));
+    std::shared_ptr<AuthInfo> info = info_from(r);
     // Sessions, tasks and multi-round-trip state are bound to the subject: it must not be empty.
     if (info->subject.empty()) {
       if (info->client_id.empty()) return refused("the token names neither a subject nor a client");

@@ -5,10 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 
 #include "knowledge/text_extract.hpp"
+#include "protocol/timestamp.hpp"
 
 namespace mcpp::knowledge {
 
@@ -28,19 +27,6 @@ CREATE TABLE IF NOT EXISTS audit_log(
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL);
 )sql";
-
-std::string now_rfc3339() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
 
 json::value sorted(const json::value& v) {
   if (v.is_object()) {
@@ -136,7 +122,7 @@ AuditEntry AuditLog::append(AuditEntry e) {
     e.seq = 1;
     e.prev_hash = genesis();
   }
-  e.at = now_rfc3339();
+  e.at = protocol::rfc3339_utc(std::chrono::system_clock::now());
   e.hash = row_hash(e);
   Statement insert(*db_, R"sql(
 INSERT INTO audit_log(seq, at, subject, client_id, tool, arguments_sha256, outcome, detail,

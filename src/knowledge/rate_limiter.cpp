@@ -87,11 +87,6 @@ RateLimitingAuthorizer::RateLimitingAuthorizer(std::shared_ptr<HttpAuthorizer> i
                                                std::shared_ptr<RateLimiter> limiter)
     : inner_(std::move(inner)), limiter_(std::move(limiter)) {}
 
-Task<HttpAuthDecision> RateLimitingAuthorizer::authorize(std::string_view authorization,
-                                                         const json::value* message) {
-  co_return co_await authorize_request(HttpAuthRequest{authorization, message, {}});
-}
-
 Task<HttpAuthDecision> RateLimitingAuthorizer::authorize_request(const HttpAuthRequest& request) {
   HttpAuthDecision decision;
   if (inner_) {

@@ -60,8 +60,6 @@ class RateLimitingAuthorizer final : public HttpAuthorizer {
  public:
   RateLimitingAuthorizer(std::shared_ptr<HttpAuthorizer> inner,
                          std::shared_ptr<RateLimiter> limiter);
-  Task<HttpAuthDecision> authorize(std::string_view authorization,
-                                   const json::value* message) override;
   Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request) override;
 
  private:

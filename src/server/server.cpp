@@ -242,11 +242,17 @@ void Server::add_tool(Tool tool, ToolHandler handler) {
   impl_->broadcast_list_changed("tools");
 }
 
-std::optional<ToolAccess> Server::tool_access(std::string_view name) const {
-  std::shared_lock lock(impl_->mu);
-  auto entry = impl_->tools.get(std::string(name));
-  if (!entry) return std::nullopt;
-  return entry->tool.access;
+std::shared_ptr<const ToolAccess> Server::tool_access(std::string_view name) const {
+  std::shared_ptr<const ToolEntry> entry;
+  {
+    std::shared_lock lock(impl_->mu);
+    entry = impl_->tools.get(name);
+  }
+  if (!entry) return nullptr;
+  // Entries are never changed once registered (a replacement is a new entry), so the access
+  // rules can be shared: the aliasing pointer keeps the whole entry alive.
+  const ToolAccess* access = &entry->tool.access;
+  return std::shared_ptr<const ToolAccess>(std::move(entry), access);
 }
 
 bool AuthInfo::has_scope(std::string_view scope) const {

@@ -3,10 +3,10 @@
 
 #include <openssl/rand.h>
 
-#include <cstdio>
-#include <ctime>
 #include <stdexcept>
 #include <utility>
+
+#include "protocol/timestamp.hpp"
 
 namespace mcpp {
 
@@ -23,18 +23,6 @@ std::string new_task_id() {
     id += kDigits[b & 15];
   }
   return id;
-}
-
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
 }
 
 }  // namespace
@@ -62,8 +50,8 @@ std::string TaskStore::create(std::string owner) {
 json::object TaskStore::handle_locked(const std::string& id, const Record& r) const {
   return {{"taskId", id},
           {"status", r.status},
-          {"createdAt", iso8601(r.created)},
-          {"lastUpdatedAt", iso8601(r.updated)},
+          {"createdAt", protocol::rfc3339_utc(r.created)},
+          {"lastUpdatedAt", protocol::rfc3339_utc(r.updated)},
           {"ttlMs", static_cast<std::int64_t>(options_.ttl.count())},
           {"pollIntervalMs", static_cast<std::int64_t>(options_.poll_interval.count())}};
 }

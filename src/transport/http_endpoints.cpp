@@ -145,10 +145,6 @@ std::shared_ptr<HttpSession> create_session(HttpServerState& state, bool legacy)
 
 // ---- authorization and extra routes ---------------------------------------------------------
 
-Task<HttpAuthDecision> HttpAuthorizer::authorize_request(const HttpAuthRequest& request) {
-  co_return co_await authorize(request.authorization, request.message);
-}
-
 Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
                                  const json::value* message, std::string_view peer_address) {
   if (!state.options.authorizer) co_return HttpAuthDecision{};

@@ -269,6 +269,14 @@ TEST_F(AuthorizationServerFlow, CodeFlowThroughTheLoginForm) {
   EXPECT_EQ(find_string(claims, "sub"), "alice");
   EXPECT_THROW(as().verify_access_token(access, origin + "/other-mcp"), JwtError);
   EXPECT_THROW(as().verify_access_token(access + "x", resource), JwtError);
+  // Against several resources (the local verifier's /mcp and legacy /sse): any one will do.
+  using Resources = std::vector<std::string>;
+  EXPECT_EQ(
+      find_string(as().verify_access_token(access, Resources{origin + "/other-mcp", resource}),
+                  "sub"),
+      "alice");
+  EXPECT_THROW(as().verify_access_token(access, Resources{origin + "/other-mcp"}), JwtError);
+  EXPECT_THROW(as().verify_access_token(access, Resources{}), JwtError);
 
   // Signed in now: the next authorization shows consent only.
   Reply again = b.get(authorize_target(pkce));

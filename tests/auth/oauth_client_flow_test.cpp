@@ -570,9 +570,9 @@ TEST(OAuthFlow, AnUnreachableAuthorizationServerFailsInTime) {
 class TokenGate : public HttpAuthorizer {
  public:
   explicit TokenGate(std::shared_ptr<std::string> origin) : origin_(std::move(origin)) {}
-  Task<HttpAuthDecision> authorize(std::string_view authorization, const json::value*) override {
+  Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request) override {
     HttpAuthDecision d;
-    if (!authorization.starts_with("Bearer good-")) {
+    if (!request.authorization.starts_with("Bearer good-")) {
       HttpReply r;
       r.status = 401;
       r.headers.emplace_back("WWW-Authenticate", "Bearer resource_metadata=\"" + *origin_ +

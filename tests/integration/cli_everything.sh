@@ -115,6 +115,8 @@ expect 2 'KEY=VALUE' "$MCPP" tools call test_simple_text --arg novalue "$URL"
 expect 2 'unknown option --bogus' "$MCPP" tools list --bogus "$URL"
 expect 2 'expects NAME:VALUE' "$MCPP" ping -H nocolon "$URL"
 expect 2 'unknown transport' "$MCPP" ping --transport carrier-pigeon "$URL"
+expect 2 "--timeout expects seconds > 0, got '0'" "$MCPP" ping --timeout 0 "$URL"
+expect 2 "--auth-timeout expects seconds > 0, got 'soon'" "$MCPP" ping --auth-timeout soon "$URL"
 expect 3 'cannot connect to 127.0.0.1:1' "$MCPP" ping http://127.0.0.1:1/mcp
 expect 3 'cannot start `/nonexistent/server`' "$MCPP" ping -- /nonexistent/server
 expect 3 'exited with status 7' "$MCPP" ping -- sh -c 'echo boom >&2; exit 7'

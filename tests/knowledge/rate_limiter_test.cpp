@@ -19,8 +19,9 @@ using Clock = kn::RateLimiter::Clock;
 // requests without a token through anonymously.
 class FakeAuthorizer final : public mcpp::HttpAuthorizer {
  public:
-  mcpp::Task<mcpp::HttpAuthDecision> authorize(std::string_view authorization,
-                                               const mcpp::json::value*) override {
+  mcpp::Task<mcpp::HttpAuthDecision> authorize_request(
+      const mcpp::HttpAuthRequest& request) override {
+    std::string_view authorization = request.authorization;
     mcpp::HttpAuthDecision d;
     if (authorization == "Bearer bad") {
       d.refusal = mcpp::HttpReply{401, {{"WWW-Authenticate", "Bearer"}}, "no"};

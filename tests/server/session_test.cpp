@@ -351,5 +351,26 @@ TEST_F(SessionTest, OlderRevisionsDoNotGetNewerFields) {
   EXPECT_FALSE(r.at("result").as_object().contains("structuredContent"));
 }
 
+// The resource server asks for a tool's access rules on every tools/call: they are shared with
+// the registry, not copied, and stay valid when the tool is replaced or removed meanwhile.
+TEST(ServerToolAccess, SharedWithTheRegistry) {
+  Server s;
+  auto noop = [](const json::object&, Context&) -> Task<ToolResult> { co_return ToolResult{}; };
+  s.add_tool({.name = "write", .access = ToolAccess::token({"docs:write"})}, noop);
+  EXPECT_EQ(s.tool_access("nope"), nullptr);
+  auto access = s.tool_access("write");
+  ASSERT_NE(access, nullptr);
+  EXPECT_EQ(access, s.tool_access("write")) << "the same record, not a copy";
+  EXPECT_EQ(access->mode, ToolAccess::Mode::kToken);
+  EXPECT_EQ(access->scopes, std::vector<std::string>{"docs:write"});
+
+  s.add_tool({.name = "write", .access = ToolAccess::public_access()}, noop);
+  EXPECT_EQ(s.tool_access("write")->mode, ToolAccess::Mode::kPublic);
+  EXPECT_TRUE(s.remove_tool("write"));
+  EXPECT_EQ(s.tool_access("write"), nullptr);
+  EXPECT_EQ(access->mode, ToolAccess::Mode::kToken) << "a rule already read stays valid";
+  EXPECT_EQ(access->scopes, std::vector<std::string>{"docs:write"});
+}
+
 }  // namespace
 }  // namespace mcpp

@@ -101,6 +101,10 @@ class AuthorizationServer {
   // revocation. Returns its claims; throws
   // JwtError (mcpp/auth/jwt.hpp in src/) saying what is wrong.
   json::object verify_access_token(std::string_view token, std::string_view resource) const;
+  // The same for a token that may be for any of `resources` (e.g. the MCP endpoint and the legacy
+  // /sse one): the signature is checked once, the audience against each.
+  json::object verify_access_token(std::string_view token,
+                                   const std::vector<std::string>& resources) const;
   // True when the access token with this jti was revoked (RFC 7009, or refresh token reuse).
   bool access_token_revoked(std::string_view jti) const;
 

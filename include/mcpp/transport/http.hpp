@@ -68,13 +68,10 @@ struct HttpAuthRequest {
 class HttpAuthorizer {
  public:
   virtual ~HttpAuthorizer() = default;
-  // `authorization`: the Authorization header ("" when absent). `message`: the parsed JSON-RPC
-  // payload of a POST (a message or a batch), null for GET and DELETE.
-  virtual Task<HttpAuthDecision> authorize(std::string_view authorization,
-                                           const json::value* message) = 0;
-  // What the transport calls: the whole request. By default, authorize() with its header and
-  // message; override it to look at more (a rate limiter keys anonymous callers by address).
-  virtual Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request);
+  // The whole request: its Authorization header, its payload, the peer's address (a rate limiter
+  // keys anonymous callers by it) and its path. `request` and what it points to stay valid until
+  // the returned task completes.
+  virtual Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request) = 0;
 };
 
 struct HttpOptions {
