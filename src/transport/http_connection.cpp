@@ -154,10 +154,12 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   // ---- reading ----
 
-  // Reads what the client sent next into buffer_.
+  // Reads what the client sent next into buffer_. The buffer starts small (a typical request
+  // fits in 512 bytes; an idle or streaming connection keeps only that) and grows with what
+  // arrives, up to 64 KiB per read.
   Task<error_code> read_more() {
     std::size_t room = buffer_.capacity() - buffer_.size();
-    std::size_t want = std::clamp<std::size_t>(room, 4096, 65536);
+    std::size_t want = std::clamp<std::size_t>(room, 512, 65536);
     error_code ec;
     std::size_t n =
         co_await stream_.async_read_some(buffer_.prepare(want), asio::redirect_error(kAwait, ec));
