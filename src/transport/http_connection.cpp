@@ -85,6 +85,8 @@ namespace {
 constexpr auto kAwait = asio::use_awaitable;
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 using Clock = std::chrono::steady_clock;
+// How far beyond max_header_bytes an unparsed element may grow before the request is refused.
+constexpr std::size_t kElementSlack = 4096;
 constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
 
 using PlainStream = tcp::socket;
@@ -189,6 +191,12 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
         }
         if (!ec && used > 0) continue;  // the parser stopped at a boundary: go on from there
       }
+      // What stays unparsed is one element the parser needs whole: the head (bounded by its
+      // header_limit), a chunk-size line or the trailers, which are not otherwise bounded.
+      if (buffer_.size() > options().max_header_bytes + kElementSlack) {
+        co_return parser.is_header_done() ? error_code(http::error::bad_chunk)
+                                          : error_code(http::error::header_limit);
+      }
       ec = co_await read_more();
       if (ec == asio::error::eof) {
         if (!parser.got_some()) co_return http::error::end_of_stream;
@@ -230,7 +238,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       clear_deadline();  // the handler takes the time it needs
       HttpRequest request = parser.release();
       Reply reply = co_await answer(request);
-      bool keep_alive = request.keep_alive();
+      // A response that says "Connection: close" (a route may) ends the connection too.
+      bool keep_alive = request.keep_alive() && reply.response.keep_alive();
       if (reply.stream) {
         keep_alive = co_await pump(reply, request.version(), keep_alive);
       } else {

@@ -78,7 +78,11 @@ Task<void> run_handler(Task<json::value> handler, std::shared_ptr<SseStream> str
     reply = jsonrpc::make_error(nullptr, jsonrpc::kInternalError,
                                 "Internal error while handling the request");
   }
-  stream->finish(std::move(reply));
+  try {
+    stream->finish(std::move(reply));
+  } catch (...) {
+    stream->close();  // e.g. the event store failed: end the stream rather than leave it open
+  }
   keep.reset();
 }
 

@@ -3,8 +3,11 @@
 #include "transport/http_connection.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <boost/asio/write.hpp>
+#include <cerrno>
 
 #include "http_test_client.hpp"
 
@@ -110,6 +113,10 @@ class RawClient {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
   void write(std::string_view bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  // A write that may fail (the server may have answered and closed already).
+  void write_some(std::string_view bytes, boost::system::error_code& ec) {
+    asio::write(socket_, asio::buffer(bytes), ec);
+  }
   http::response<http::string_body> read() {
     http::response<http::string_body> r;
     http::read(socket_, buffer_, r);
@@ -127,11 +134,18 @@ class RawClient {
       buffer_.commit(socket_.read_some(buffer_.prepare(512)));
     }
   }
+  // True when the server closes the connection within 3 s (recv(2) itself: Asio's blocking
+  // read would wait past SO_RCVTIMEO).
   bool closed() {
+    timeval three_seconds{3, 0};
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &three_seconds,
+                 sizeof three_seconds);
     char b[64];
-    boost::system::error_code ec;
-    socket_.read_some(asio::buffer(b), ec);
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
+    for (;;) {
+      ssize_t n = ::recv(socket_.native_handle(), b, sizeof b, 0);
+      if (n > 0) continue;  // whatever the server still sends before closing
+      return n == 0 || errno == ECONNRESET;
+    }
   }
 
  private:
@@ -245,6 +259,38 @@ TEST(HttpConnection, AHangUpMidRequestEndsTheConnectionQuietly) {
   RawClient other(http.port());
   other.write(post(initialize_body(12)));
   EXPECT_EQ(id_of(other.read()), json::value(12));
+}
+
+TEST(HttpConnection, AnEndlessChunkLineIsRefusedNotBuffered) {
+  Server server;
+  RunningHttpServer http(server);
+  RawClient c(http.port());
+  c.write(
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Accept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n1;");
+  // A chunk extension that never ends: the server must not keep it all.
+  boost::system::error_code ec;
+  for (int i = 0; i < 16 && !ec; ++i) c.write_some(std::string(4096, 'x'), ec);
+  auto r = c.read();
+  EXPECT_EQ(r.result(), http::status::bad_request);
+  EXPECT_NE(r.body().find("malformed"), std::string::npos) << r.body();
+  EXPECT_TRUE(c.closed());
+}
+
+TEST(HttpConnection, AResponseSayingConnectionCloseEndsTheConnection) {
+  Server server;
+  HttpOptions o;
+  o.routes.push_back([](const HttpRequestInfo& info) -> Task<std::optional<HttpReply>> {
+    if (info.path != "/bye") co_return std::nullopt;
+    co_return HttpReply{200, {{"Content-Type", "text/plain"}, {"Connection", "close"}}, "bye"};
+  });
+  RunningHttpServer http(server, o);
+  RawClient c(http.port());
+  c.write("GET /bye HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  auto r = c.read();
+  EXPECT_EQ(r.body(), "bye");
+  EXPECT_EQ(r["Connection"], "close");
+  EXPECT_TRUE(c.closed());
 }
 
 }  // namespace
