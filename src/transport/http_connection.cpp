@@ -33,6 +33,13 @@ namespace beast = boost::beast;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
+namespace {
+// Statuses whose responses carry no body (RFC 9110 6.4.1).
+bool bodiless(unsigned code) {
+  return code / 100 == 1 || code == 204 || code == 304;
+}
+}  // namespace
+
 void append_response_head(std::string& out, const HttpResponse& response, unsigned version,
                           bool keep_alive, BodyFraming framing) {
   const unsigned code = response.result_int();
@@ -59,8 +66,7 @@ void append_response_head(std::string& out, const HttpResponse& response, unsign
     out.append(value.data(), value.size());
     out += "\r\n";
   }
-  const bool bodiless = code / 100 == 1 || code == 204 || code == 304;
-  if (framing == BodyFraming::kContentLength && !bodiless) {
+  if (framing == BodyFraming::kContentLength && !bodiless(code)) {
     out += "Content-Length: ";
     end = std::to_chars(digits, digits + sizeof digits, response.body().size()).ptr;
     out.append(digits, end);
@@ -286,11 +292,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   Task<bool> write_response(HttpResponse& response, unsigned version, bool keep_alive) {
     head_.clear();
     append_response_head(head_, response, version, keep_alive, BodyFraming::kContentLength);
-    const unsigned code = response.result_int();
-    const bool bodiless = code / 100 == 1 || code == 204 || code == 304;
     std::array<asio::const_buffer, 2> parts{
         asio::buffer(head_),
-        asio::buffer(response.body().data(), bodiless ? 0 : response.body().size())};
+        asio::buffer(response.body().data(),
+                     bodiless(response.result_int()) ? 0 : response.body().size())};
     set_deadline(write_timeout());
     error_code ec;
     co_await asio::async_write(stream_, parts, asio::redirect_error(kAwait, ec));

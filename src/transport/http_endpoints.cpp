@@ -68,13 +68,9 @@ namespace {
 Task<void> run_handler(Task<json::value> handler, std::shared_ptr<SseStream> stream,
                        std::shared_ptr<void> keep) {
   json::value reply;
-  bool failed = false;
   try {
     reply = co_await std::move(handler);
   } catch (...) {
-    failed = true;
-  }
-  if (failed) {
     reply = jsonrpc::make_error(nullptr, jsonrpc::kInternalError,
                                 "Internal error while handling the request");
   }

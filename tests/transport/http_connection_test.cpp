@@ -168,6 +168,11 @@ std::string post(const std::string& body, std::string_view version = "1.1",
          std::string(extra) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+// The head of a POST whose body follows in chunks.
+constexpr std::string_view kChunkedPostHead =
+    "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    "Accept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+
 json::value id_of(const http::response<http::string_body>& r) {
   return json::parse(r.body()).at("id");
 }
@@ -210,10 +215,7 @@ TEST(HttpConnection, ChunkedRequestBodies) {
     std::snprintf(b, sizeof b, "%zx", n);
     return std::string(b);
   };
-  c.write(
-      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-      "Accept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
-      hex(half.size()) + "\r\n" + half + "\r\n");
+  c.write(std::string(kChunkedPostHead) + hex(half.size()) + "\r\n" + half + "\r\n");
   std::this_thread::sleep_for(20ms);
   c.write(hex(rest.size()) + "\r\n" + rest + "\r\n0\r\n\r\n");
   auto r = c.read();
@@ -265,9 +267,7 @@ TEST(HttpConnection, AnEndlessChunkLineIsRefusedNotBuffered) {
   Server server;
   RunningHttpServer http(server);
   RawClient c(http.port());
-  c.write(
-      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-      "Accept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n1;");
+  c.write(std::string(kChunkedPostHead) + "1;");
   // A chunk extension that never ends: the server must not keep it all.
   boost::system::error_code ec;
   for (int i = 0; i < 16 && !ec; ++i) c.write_some(std::string(4096, 'x'), ec);
