@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "knowledge/sqlite.hpp"
+#include "knowledge/database.hpp"
 #include "mcpp/json.hpp"
 
 namespace mcpp::knowledge {

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "knowledge/sqlite.hpp"
+#include "knowledge/database.hpp"
 
 namespace kn = mcpp::knowledge;
 namespace fs = std::filesystem;

@@ -1,5 +1,6 @@
-// A thin RAII layer over the SQLite C API for the knowledge store and the audit log: one
-// connection guarded by a mutex, prepared statements, transactions. Errors throw StoreError.
+// A thin RAII layer over the SQLite C API, shared by every embedded store (knowledge, audit log,
+// authorization server, host): one connection guarded by a mutex, prepared statements,
+// transactions. Errors throw sqlite::Error.
 #pragma once
 
 #include <cstdint>
@@ -14,12 +15,12 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace mcpp::knowledge {
+namespace mcpp::sqlite {
 
 class Statement;
 
 // A database failure (cannot open, corrupt file, disk full...), with SQLite's message.
-class StoreError : public std::runtime_error {
+class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -117,4 +118,4 @@ class Transaction {
   bool done_ = false;
 };
 
-}  // namespace mcpp::knowledge
+}  // namespace mcpp::sqlite

@@ -1,9 +1,9 @@
-// The SQLite connection, statement and transaction wrappers of the knowledge layer.
-#include "knowledge/sqlite.hpp"
+// The SQLite connection, statement and transaction wrappers shared by the embedded stores.
+#include "sqlite/database.hpp"
 
 #include <sqlite3.h>
 
-namespace mcpp::knowledge {
+namespace mcpp::sqlite {
 
 Database::Database(const std::string& path, bool read_only) : path_(path) {
   int flags = SQLITE_OPEN_FULLMUTEX |
@@ -12,7 +12,7 @@ Database::Database(const std::string& path, bool read_only) : path_(path) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
-    throw StoreError("cannot open the store " + path + ": " + msg);
+    throw Error("cannot open the store " + path + ": " + msg);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, 5000);
@@ -52,7 +52,7 @@ void Database::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    throw StoreError("store " + path_ + ": " + msg);
+    throw Error("store " + path_ + ": " + msg);
   }
 }
 
@@ -61,7 +61,7 @@ int Database::changes() const {
 }
 
 void Database::fail(std::string_view what) const {
-  throw StoreError("store " + path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
+  throw Error("store " + path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
 Statement::Statement(Database& db, const char* sql, bool persistent) : db_(db) {
@@ -146,4 +146,4 @@ void Transaction::commit() {
   done_ = true;
 }
 
-}  // namespace mcpp::knowledge
+}  // namespace mcpp::sqlite
