@@ -189,7 +189,8 @@ std::optional<IndexedFile> open_for_indexing(const fs::path& root, const fs::pat
   if (relative.empty()) {
     fd = ::open(root.c_str(), kFileFlags);  // named by the operator: a link is theirs to give
     if (fd < 0) {
-      why = open_failure("it", errno);
+      int error = errno;
+      why = open_failure("it", error);
       return std::nullopt;
     }
   } else {
@@ -211,7 +212,8 @@ std::optional<IndexedFile> open_for_indexing(const fs::path& root, const fs::pat
           dir.fd, part.c_str(),
           last ? kFileFlags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (next < 0) {
-        why = open_failure(last ? std::string("it") : "its folder " + part, errno);
+        int error = errno;
+        why = open_failure(last ? std::string("it") : "its folder " + part, error);
         return std::nullopt;
       }
       if (last) {

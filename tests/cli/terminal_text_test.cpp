@@ -57,7 +57,9 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"cut_sequence", "a\xe2\x82", "a\xef\xbf\xbd\xef\xbf\xbd"},
                     Case{"lead_then_esc", "\xe2\x1b[m", "\xef\xbf\xbd\\x1b[m"},
                     Case{"backslash_kept", "C:\\dir", "C:\\dir"}),
-    [](const testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+    [](const testing::TestParamInfo<Case>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST(TerminalSafe, NoByteBelowSpaceSurvivesWithoutNewlines) {
   std::string all;

@@ -354,8 +354,9 @@ TEST(AuditHeadText, ParsesWhatItPrints) {
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->seq, 42);
   EXPECT_EQ(parsed->hash, h.hash);
-  for (std::string bad : {"", "42", ":abc", "0:" + std::string(64, 'a'), "x:" + h.hash,
-                          "42:" + std::string(63, 'a'), "42:" + std::string(64, 'A')}) {
+  for (std::string bad :
+       std::vector<std::string>{"", "42", ":abc", "0:" + std::string(64, 'a'), "x:" + h.hash,
+                                "42:" + std::string(63, 'a'), "42:" + std::string(64, 'A')}) {
     EXPECT_FALSE(kn::AuditHead::parse(bad)) << bad;
   }
 }
