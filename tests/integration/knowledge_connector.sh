@@ -241,7 +241,7 @@ expect 0 "reaches the recorded head $HEAD" "$MCPP" audit verify --store "$STORE"
 expect 2 'cannot read the audit key file' "$MCPP" audit verify --store "$STORE" --audit-key-file "$WORK/none"
 expect 2 '--head takes SEQ:HASH' "$MCPP" audit verify --store "$STORE" --head 12
 if command -v sqlite3 >/dev/null; then
-  cp "$STORE" "$WORK/cut.sqlite"
+  sqlite3 "$STORE" ".backup '$WORK/cut.sqlite'"  # (the server still runs: its WAL too)
   cp "$KEY" "$WORK/cut.sqlite.audit-key"
   SEQ=${HEAD%%:*}
   sqlite3 "$WORK/cut.sqlite" "DELETE FROM audit_log WHERE seq >= $SEQ; UPDATE audit_state SET value = '$((SEQ - 1))' WHERE name = 'head_seq'"
