@@ -453,7 +453,15 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
               Context&) -> Task<std::vector<json::object>> {
         auto it = v.find("id");
         std::optional<Document> doc;
-        if (it != v.end()) doc = store->get(it->second);
+        try {
+          if (it != v.end()) doc = store->get(it->second);
+        } catch (const StoreError& e) {
+          // The details name server paths: for the log, not the client.
+          std::cerr << "mcpp: resources/read " << uri << ": " << e.what() << "\n";
+          throw RpcError(jsonrpc::kInternalError,
+                         "The library could not read the document (a server-side error; the "
+                         "server's log has the details)");
+        }
         if (!doc) {
           throw RpcError(kResourceNotFound, "Resource not found: no document " + uri,
                          json::object{{"uri", uri}});

@@ -313,3 +313,14 @@ TEST_F(ConnectorTest, IndexedFilesAreNotWritableThroughTheTools) {
   EXPECT_NE(text_of(taken).find("16 hexadecimal digits"), std::string::npos) << text_of(taken);
   EXPECT_FALSE(store_->exists("fedcba9876543210"));
 }
+
+TEST_F(ConnectorTest, AResourceReadThatFailsDoesNotNameTheStoreFile) {
+  start();
+  store_->database().exec("DROP TABLE documents");
+  auto r = request("resources/read", {{"uri", "mcpp://doc/refunds"}});
+  ASSERT_TRUE(r.as_object().contains("error")) << r;
+  EXPECT_EQ(r.at("error").at("code"), -32603);
+  std::string message(r.at("error").at("message").as_string());
+  EXPECT_EQ(message.find(dir_.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("server's log"), std::string::npos) << message;
+}
