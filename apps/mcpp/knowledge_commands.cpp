@@ -13,6 +13,8 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <system_error>
 
 #include "knowledge/connector.hpp"
 #include "knowledge/indexer.hpp"
@@ -318,6 +320,14 @@ KnowledgeServe setup_knowledge_server(mcpp::Server& server, const KnowledgeServe
   std::filesystem::path key_path = o.audit_key_file.empty()
                                        ? kn::default_audit_key_path(o.store)
                                        : std::filesystem::path(o.audit_key_file);
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(key_path, ec)) &&
+      kn::AuditLog::written_with_a_key(k.store->database())) {
+    throw std::runtime_error("the audit key file " + key_path.string() +
+                             " is missing, but the audit log of " + o.store +
+                             " was written with a key: restore that file, or name where it is "
+                             "with --audit-key-file");
+  }
   k.audit = std::make_shared<kn::AuditLog>(k.store->shared_database(),
                                            kn::load_audit_key(key_path, true));
   if (o.rate_limit > 0) k.limiter = std::make_shared<kn::RateLimiter>(o.rate_limit, o.rate_burst);

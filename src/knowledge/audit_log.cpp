@@ -248,6 +248,11 @@ std::string AuditLog::unkeyed_row_hash(const AuditEntry& e) {
   return sha256_hex(row_bytes(e));
 }
 
+bool AuditLog::written_with_a_key(Database& db) {
+  std::lock_guard lock(db.mutex());
+  return table_exists(db, "audit_state") && state(db, kKeyCheck).has_value();
+}
+
 AuditLog::AuditLog(std::shared_ptr<Database> db, std::string key, bool read_only)
     : db_(std::move(db)), key_(std::move(key)) {
   std::lock_guard lock(db_->mutex());

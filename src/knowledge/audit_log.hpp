@@ -90,6 +90,9 @@ class AuditLog {
   // The unkeyed SHA-256 of the same fields: the scheme of rows written before the key.
   static std::string unkeyed_row_hash(const AuditEntry& e);
   static const std::string& genesis();  // the prev_hash of the first row
+  // Whether the audit log in `db` has been written with a key (so a missing key file is an
+  // error, not a reason to make a new key).
+  static bool written_with_a_key(Database& db);
 
  private:
   AuditEntry append_locked(AuditEntry e);

@@ -255,6 +255,11 @@ else
   fail "sqlite3 is not installed (scripts/install-deps.sh installs it)"
 fi
 expect 2 'not an mcpp store|cannot open' "$MCPP" audit verify --store "$WORK/absent.sqlite"
+mv "$KEY" "$WORK/key.bak"
+expect 1 'audit key file .* is missing, but the audit log .* was written with a key' \
+  "$MCPP" serve --stdio --store "$STORE"
+if [ -e "$KEY" ]; then fail "a new audit key was made for a keyed log"; else ok "no new key made for a keyed log"; fi
+mv "$WORK/key.bak" "$KEY"
 
 # ---- rate limits: 429 with Retry-After ------------------------------------------------------------
 RL_PORT=$(free_port)
