@@ -3,7 +3,7 @@
 // on N generated documents. Not a Google Benchmark binary: it prints a small report.
 //
 //   knowledge_search --docs 1000000 [--queries 2000] [--files 2000] [--window 1000] [--store PATH]
-//                    [--keep]
+//                    [--keep] [--query TEXT]
 //
 // MCPP_BENCH_DOCS sets --docs too. A store at --store with exactly N documents is reused (the
 // 1M-document store takes a while to build); otherwise it is rebuilt. Without --store the store
@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
   if (docs < 1 || queries < 1 || files < 0) {
     std::fprintf(
         stderr,
-        "usage: knowledge_search --docs N [--queries Q] [--files F] [--store PATH] [--keep]\n");
+        "usage: knowledge_search --docs N [--queries Q] [--files F] [--store PATH] [--keep] "
+        "[--query TEXT]\n");
     return 2;
   }
   fs::path work =
@@ -198,6 +199,20 @@ int main(int argc, char** argv) {
   long window = arg_value(argc, argv, "--window", static_cast<long>(kn::kDefaultRankWindow));
   store.set_rank_window(static_cast<std::size_t>(std::max(0L, window)));
   std::printf("rank window: %ld matches%s\n", window, window == 0 ? " (all)" : "");
+  // --query Q: the time of that one query (three runs) or the error it gets, and nothing else.
+  if (std::string q = arg_string(argc, argv, "--query", ""); !q.empty()) {
+    for (int run = 0; run < 3; ++run) {
+      auto t0 = Clock::now();
+      try {
+        auto r = store.search(q, 10);
+        std::printf("query \"%s\": %.1f ms, %zu results\n", q.c_str(), ms_since(t0), r.size());
+      } catch (const std::exception& e) {
+        std::printf("query \"%s\": %.1f ms, refused: %s\n", q.c_str(), ms_since(t0), e.what());
+      }
+    }
+    if (!keep) fs::remove_all(work, ec);
+    return 0;
+  }
   std::vector<std::string> qs;
   std::mt19937_64& rng = corpus.rng();
   while (static_cast<long>(qs.size()) < queries) {

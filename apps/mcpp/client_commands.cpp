@@ -20,6 +20,7 @@
 #include "mcpp/auth/oauth_client.hpp"
 #include "mcpp/client.hpp"
 #include "seconds_option.hpp"
+#include "terminal_text.hpp"
 
 namespace {
 
@@ -103,7 +104,9 @@ StdioTarget stdio_target(std::vector<std::string> command, const TargetOptions& 
   s.command = command.front();
   s.args.assign(command.begin() + 1, command.end());
   if (t.verbose) {
-    s.on_stderr = [](std::string_view line) { std::cerr << "[server] " << line << '\n'; };
+    s.on_stderr = [](std::string_view line) {
+      std::cerr << "[server] " << cli::terminal_safe(line) << '\n';
+    };
   }
   return s;
 }
@@ -215,15 +218,16 @@ int report(const Invocation& inv, std::exception_ptr e) {
     std::cerr << prefix << u.what() << "\nRun with --help for more information.\n";
     return kUsage;
   } catch (const TransportError& t) {
-    std::cerr << prefix << t.what() << '\n';
+    std::cerr << prefix << cli::terminal_safe(t.what()) << '\n';
     // (With OAuth on, the message says what went wrong while authorizing.)
     bool oauth_on = !inv.target.oauth.no_oauth && inv.target.bearer.empty();
     if ((t.http_status() == 401 || t.http_status() == 403) && !oauth_on) {
       std::cerr << "  The server wants authorization";
       if (!t.resource_metadata().empty()) {
-        std::cerr << "; how to get it is described at " << t.resource_metadata();
+        std::cerr << "; how to get it is described at "
+                  << cli::terminal_safe(t.resource_metadata());
       } else if (!t.www_authenticate().empty()) {
-        std::cerr << " (WWW-Authenticate: " << t.www_authenticate() << ")";
+        std::cerr << " (WWW-Authenticate: " << cli::terminal_safe(t.www_authenticate()) << ")";
       }
       std::cerr << ".\n";
       if (inv.target.oauth.no_oauth) {
@@ -237,16 +241,17 @@ int report(const Invocation& inv, std::exception_ptr e) {
   } catch (const RpcError& r) {
     int code = r.error().code;
     if (code == jsonrpc::kRequestTimeout) {
-      std::cerr << prefix << "no answer: " << r.what() << " (raise --timeout to wait longer)\n";
+      std::cerr << prefix << "no answer: " << cli::terminal_safe(r.what())
+                << " (raise --timeout to wait longer)\n";
       return kUnreachable;
     }
-    std::cerr << prefix << "the server answered with an error: " << r.what() << " (JSON-RPC error "
-              << code << ")\n";
+    std::cerr << prefix << "the server answered with an error: " << cli::terminal_safe(r.what())
+              << " (JSON-RPC error " << code << ")\n";
     if (!r.error().data.is_null())
       std::cerr << "  data: " << json::serialize(r.error().data) << '\n';
     return kFailed;
   } catch (const std::exception& x) {
-    std::cerr << prefix << x.what() << '\n';
+    std::cerr << prefix << cli::terminal_safe(x.what()) << '\n';
     return kFailed;
   }
 }
@@ -292,8 +297,8 @@ int run_client(const Invocation& inv, const Body& body) {
     if (inv.target.verbose) {
       client.on_log_message([](const LogMessage& m) {
         std::cerr << "[server " << m.level << (m.logger.empty() ? "" : " " + m.logger) << "] "
-                  << (m.data.is_string() ? std::string(m.data.get_string())
-                                         : json::serialize(m.data))
+                  << cli::terminal_safe(m.data.is_string() ? std::string(m.data.get_string())
+                                                           : json::serialize(m.data))
                   << '\n';
       });
     }
@@ -305,7 +310,7 @@ int run_client(const Invocation& inv, const Body& body) {
     if (inv.target.verbose) {
       std::cerr << "[mcpp] connected over " << client.transport_name() << " to "
                 << json::serialize(client.server().server_info) << ", protocol "
-                << client.server().protocol_version
+                << cli::terminal_safe(client.server().protocol_version)
                 << (client.stateless() ? " (stateless)" : " (stateful)") << '\n';
     }
     std::exception_ptr failure;
@@ -468,7 +473,7 @@ Task<int> tools_call(Client& c, const Invocation& inv) {
     options.on_progress = [](const Progress& p) {
       std::cerr << "[progress] " << json::serialize(number(p.progress));
       if (p.total) std::cerr << "/" << json::serialize(number(*p.total));
-      if (!p.message.empty()) std::cerr << " " << p.message;
+      if (!p.message.empty()) std::cerr << " " << cli::terminal_safe(p.message);
       std::cerr << '\n';
     };
   }
@@ -575,9 +580,9 @@ Task<int> prompts_get(Client& c, const Invocation& inv) {
     co_return kOk;
   }
   bool colour = cli::stdout_has_colour();
-  if (!r.description.empty()) std::cout << r.description << "\n\n";
+  if (!r.description.empty()) std::cout << cli::terminal_safe(r.description) << "\n\n";
   for (const auto& m : r.messages) {
-    std::string role(find_string(m, "role"));
+    std::string role = cli::terminal_safe(find_string(m, "role"), false);
     std::cout << (colour ? "\x1b[1m" : "") << "[" << role << "]" << (colour ? "\x1b[0m" : "")
               << '\n';
     if (const json::value* content = find(m, "content")) {
@@ -602,9 +607,10 @@ Task<int> ping(Client& c, const Invocation& inv) {
                             {"transport", c.transport_name()},
                             {"serverInfo", s.server_info}});
   } else {
-    std::cout << "ok: " << find_string(s.server_info, "name") << " "
-              << find_string(s.server_info, "version") << " answered in " << ms << " ms (protocol "
-              << s.protocol_version << ", " << c.transport_name() << ")\n";
+    std::cout << "ok: " << cli::terminal_safe(find_string(s.server_info, "name"), false) << " "
+              << cli::terminal_safe(find_string(s.server_info, "version"), false) << " answered in "
+              << ms << " ms (protocol " << cli::terminal_safe(s.protocol_version, false) << ", "
+              << c.transport_name() << ")\n";
   }
   co_return kOk;
 }

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <ostream>
 
+#include "terminal_text.hpp"
+
 namespace mcpp::cli {
 
 namespace {
@@ -114,7 +116,7 @@ void Table::print(std::ostream& out) const {
   for (std::size_t c = 0; c < cols; ++c) widths[c] = display_width(header_[c]);
   for (const auto& row : rows_) {
     for (std::size_t c = 0; c < cols && c < row.size(); ++c) {
-      widths[c] = std::max(widths[c], display_width(row[c]));
+      widths[c] = std::max(widths[c], display_width(terminal_safe(row[c], false)));
     }
   }
   bool colour = stdout_has_colour();
@@ -124,7 +126,7 @@ void Table::print(std::ostream& out) const {
   auto line = [&](const std::vector<std::string>& row, bool header) {
     std::string text;
     for (std::size_t c = 0; c < cols; ++c) {
-      std::string cell = c < row.size() ? row[c] : std::string();
+      std::string cell = c < row.size() ? terminal_safe(row[c], false) : std::string();
       if (c + 1 == cols) {
         if (term > before_last + 8) cell = fit(cell, term - before_last);
         text += cell;
@@ -160,13 +162,14 @@ std::string first_line(std::string_view text) {
 void print_resource_contents(std::ostream& out, const json::array& contents) {
   for (const auto& c : contents) {
     if (const json::value* text = find(c, "text"); text && text->is_string()) {
-      std::string_view t = text->get_string();
+      std::string t = terminal_safe(text->get_string());
       out << t;
       if (t.empty() || t.back() != '\n') out << '\n';
       continue;
     }
     std::string_view mime = find_string(c, "mimeType");
-    out << "[" << find_string(c, "uri") << ": " << (mime.empty() ? "binary" : mime) << ", "
+    out << "[" << terminal_safe(find_string(c, "uri"), false) << ": "
+        << (mime.empty() ? "binary" : terminal_safe(mime, false)) << ", "
         << human_size(base64_bytes(find_string(c, "blob"))) << "]\n";
   }
 }
@@ -175,15 +178,17 @@ void print_content(std::ostream& out, const json::array& blocks) {
   for (const auto& b : blocks) {
     std::string_view type = find_string(b, "type");
     if (type == "text") {
-      std::string_view t = find_string(b, "text");
+      std::string t = terminal_safe(find_string(b, "text"));
       out << t;
       if (t.empty() || t.back() != '\n') out << '\n';
     } else if (type == "image" || type == "audio") {
-      out << "[" << type << ": " << find_string(b, "mimeType") << ", "
+      out << "[" << type << ": " << terminal_safe(find_string(b, "mimeType"), false) << ", "
           << human_size(base64_bytes(find_string(b, "data"))) << "]\n";
     } else if (type == "resource_link") {
-      out << "[resource link: " << find_string(b, "uri");
-      if (std::string_view n = find_string(b, "name"); !n.empty()) out << " (" << n << ")";
+      out << "[resource link: " << terminal_safe(find_string(b, "uri"), false);
+      if (std::string_view n = find_string(b, "name"); !n.empty()) {
+        out << " (" << terminal_safe(n, false) << ")";
+      }
       out << "]\n";
     } else if (type == "resource") {
       if (const json::value* r = find(b, "resource"); r && r->is_object()) {

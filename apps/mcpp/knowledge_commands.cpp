@@ -8,13 +8,18 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <system_error>
 
 #include "knowledge/connector.hpp"
 #include "knowledge/indexer.hpp"
 #include "knowledge/text_extract.hpp"
+#include "terminal_text.hpp"
 
 namespace kn = mcpp::knowledge;
 
@@ -38,7 +43,8 @@ class ProgressBar {
     int filled = static_cast<int>(kWidth * p.done / p.total);
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(kWidth, '.');
-    std::string name = p.current ? p.current->filename().string() : std::string();
+    std::string name =
+        p.current ? mcpp::cli::terminal_safe(p.current->filename().string(), false) : std::string();
     if (name.size() > 30) name = name.substr(0, 27) + "...";
     std::fprintf(stderr, "\r\033[K[%s] %3d%% %zu/%zu %s", bar.c_str(),
                  static_cast<int>(100 * p.done / p.total), p.done, p.total, name.c_str());
@@ -61,7 +67,8 @@ void print_summary(const kn::IndexSummary& s, kn::KnowledgeStore& store,
        << " documents in " << store_path;
   std::cout << line.str() << "\n";
   for (const auto& n : s.notes)
-    std::cout << "  skipped " << n.path.string() << ": " << n.reason << "\n";
+    std::cout << "  skipped " << mcpp::cli::terminal_safe(n.path.string(), false) << ": "
+              << mcpp::cli::terminal_safe(n.reason, false) << "\n";
   std::cout << std::flush;
 }
 
@@ -110,25 +117,59 @@ int run_index(const std::vector<std::string>& paths, const std::string& store_pa
   return 0;
 }
 
-int run_audit_verify(const std::string& store_path) {
+// The audit key for `path` (or the store's default), read only.
+std::string audit_key_for(const std::string& store_path, const std::string& key_file) {
+  return kn::load_audit_key(
+      key_file.empty() ? kn::default_audit_key_path(store_path) : std::filesystem::path(key_file),
+      false);
+}
+
+// `mcpp audit verify` (print_head false) and `mcpp audit head` (print_head true).
+int run_audit_verify(const std::string& store_path, const std::string& key_file,
+                     const std::string& head_text, bool print_head) {
+  const char* command = print_head ? "mcpp audit head" : "mcpp audit verify";
   try {
+    std::optional<kn::AuditHead> expected;
+    if (!head_text.empty()) {
+      expected = kn::AuditHead::parse(head_text);
+      if (!expected) {
+        std::cerr << command << ": --head takes SEQ:HASH as `mcpp audit head` prints it\n";
+        return 2;
+      }
+    }
     auto db = std::make_shared<kn::Database>(store_path, true);
-    kn::AuditLog log(db, true);
-    kn::AuditVerification v = log.verify();
+    kn::AuditLog log(db, audit_key_for(store_path, key_file), true);
+    kn::AuditVerification v = log.verify(expected);
     if (!v.intact) {
-      std::cout << "audit log BROKEN at row " << v.bad_seq << ": " << v.problem << "\n"
+      std::cout << "audit log BROKEN"
+                << (v.bad_seq ? " at row " + std::to_string(v.bad_seq) : std::string()) << ": "
+                << v.problem << "\n"
                 << "(" << v.rows << " rows before it check out)\n";
       return 1;
+    }
+    if (print_head) {
+      std::cout << v.head.text() << "\n";
+      return 0;
     }
     if (v.rows == 0) {
       std::cout << "audit log intact: empty (no tool call recorded yet)\n";
     } else {
       std::cout << "audit log intact: " << v.rows << " row" << (v.rows == 1 ? "" : "s") << " from "
-                << v.first_at << " to " << v.last_at << "; head " << v.head << "\n";
+                << v.first_at << " to " << v.last_at << "; head " << v.head.text()
+                << (expected ? " (reaches the recorded head " + expected->text() + ")" : "")
+                << "\n";
+    }
+    if (v.unkeyed_rows > 0) {
+      std::cout << "note: the first " << v.unkeyed_rows << " row"
+                << (v.unkeyed_rows == 1 ? " was" : "s were")
+                << " written before the keyed chain (plain SHA-256): anyone who can write the "
+                   "store could have rewritten "
+                << (v.unkeyed_rows == 1 ? "it" : "them")
+                << " undetected; only a head recorded elsewhere vouches for them\n";
     }
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "mcpp audit verify: " << e.what() << "\n";
+    std::cerr << command << ": " << e.what() << "\n";
     return 2;
   }
 }
@@ -136,7 +177,7 @@ int run_audit_verify(const std::string& store_path) {
 int run_audit_list(const std::string& store_path, std::size_t limit, bool as_json) {
   try {
     auto db = std::make_shared<kn::Database>(store_path, true);
-    kn::AuditLog log(db, true);
+    kn::AuditLog log(db, std::string(), true);  // listing needs no key
     auto rows = log.tail(limit);
     if (rows.empty() && !as_json) {
       std::cout << "(no tool call recorded)\n";
@@ -160,11 +201,14 @@ int run_audit_list(const std::string& store_path, std::size_t limit, bool as_jso
       return 0;
     }
     for (const auto& e : rows) {
-      std::cout << std::setw(6) << e.seq << "  " << e.at << "  " << std::left << std::setw(20)
-                << e.subject << " " << std::setw(16) << e.tool << " " << std::setw(12) << e.outcome
-                << std::right << std::setw(8) << e.duration_us / 1000.0 << " ms  "
-                << e.arguments_sha256.substr(0, 12) << (e.detail.empty() ? "" : "  " + e.detail)
-                << "\n";
+      using mcpp::cli::terminal_safe;
+      std::cout << std::setw(6) << e.seq << "  " << terminal_safe(e.at, false) << "  " << std::left
+                << std::setw(20) << terminal_safe(e.subject, false) << " " << std::setw(16)
+                << terminal_safe(e.tool, false) << " " << std::setw(12)
+                << terminal_safe(e.outcome, false) << std::right << std::setw(8)
+                << e.duration_us / 1000.0 << " ms  "
+                << terminal_safe(e.arguments_sha256.substr(0, 12), false)
+                << (e.detail.empty() ? "" : "  " + terminal_safe(e.detail, false)) << "\n";
     }
     return 0;
   } catch (const std::exception& e) {
@@ -190,6 +234,9 @@ void add_knowledge_serve_options(CLI::App& serve, KnowledgeServeOptions& o) {
       ->capture_default_str();
   serve.add_option("--write-scope", o.write_scopes,
                    "With --auth: a scope the write tools need (repeatable; default: any token)");
+  serve.add_option("--audit-key-file", o.audit_key_file,
+                   "The audit log's secret key (made on first start, mode 0600; default: the "
+                   "store's path + .audit-key)");
 }
 
 void add_knowledge_commands(CLI::App& app) {
@@ -223,10 +270,28 @@ void add_knowledge_commands(CLI::App& app) {
   auto* audit = app.add_subcommand("audit", "The audit log of tool calls in the store");
   audit->require_subcommand(1);
   auto store = std::make_shared<std::string>("mcpp.sqlite");
+  auto key_file = std::make_shared<std::string>();
+  auto head = std::make_shared<std::string>();
   auto* verify = audit->add_subcommand(
-      "verify", "Check the hash chain: exit 0 when intact, 1 and the first bad row when not");
+      "verify",
+      "Check the keyed hash chain (and that it reaches --head): exit 0 when intact, 1 and the "
+      "first bad row when not");
   verify->add_option("--store", *store, "The SQLite store")->capture_default_str();
-  verify->callback([store] { throw CLI::RuntimeError(run_audit_verify(*store)); });
+  verify->add_option("--audit-key-file", *key_file,
+                     "The audit key (default: the store's path + .audit-key)");
+  verify->add_option("--head", *head,
+                     "SEQ:HASH recorded earlier by `mcpp audit head`: the log must still reach it");
+  verify->callback([store, key_file, head] {
+    throw CLI::RuntimeError(run_audit_verify(*store, *key_file, *head, false));
+  });
+  auto* head_command = audit->add_subcommand(
+      "head", "Verify the chain, then print its head as SEQ:HASH, to record outside the store");
+  head_command->add_option("--store", *store, "The SQLite store")->capture_default_str();
+  head_command->add_option("--audit-key-file", *key_file,
+                           "The audit key (default: the store's path + .audit-key)");
+  head_command->callback([store, key_file] {
+    throw CLI::RuntimeError(run_audit_verify(*store, *key_file, {}, true));
+  });
   auto* list = audit->add_subcommand("list", "The latest rows of the audit log");
   auto limit = std::make_shared<std::size_t>(20);
   auto as_json = std::make_shared<bool>(false);
@@ -252,7 +317,19 @@ KnowledgeServe setup_knowledge_server(mcpp::Server& server, const KnowledgeServe
                                       const ServeAuthOptions& auth, bool stdio) {
   KnowledgeServe k;
   k.store = std::make_shared<kn::KnowledgeStore>(o.store);
-  k.audit = std::make_shared<kn::AuditLog>(k.store->shared_database());
+  std::filesystem::path key_path = o.audit_key_file.empty()
+                                       ? kn::default_audit_key_path(o.store)
+                                       : std::filesystem::path(o.audit_key_file);
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(key_path, ec)) &&
+      kn::AuditLog::written_with_a_key(k.store->database())) {
+    throw std::runtime_error("the audit key file " + key_path.string() +
+                             " is missing, but the audit log of " + o.store +
+                             " was written with a key: restore that file, or name where it is "
+                             "with --audit-key-file");
+  }
+  k.audit = std::make_shared<kn::AuditLog>(k.store->shared_database(),
+                                           kn::load_audit_key(key_path, true));
   if (o.rate_limit > 0) k.limiter = std::make_shared<kn::RateLimiter>(o.rate_limit, o.rate_burst);
   kn::ConnectorOptions c;
   c.caller_without_token = stdio ? "stdio" : "anonymous";

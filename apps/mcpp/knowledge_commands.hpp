@@ -1,5 +1,6 @@
 // The knowledge connector in the CLI: `mcpp index PATH...` (ingest into the store, --watch),
-// `mcpp audit verify|list`, and `mcpp serve` without --fixture (serves the store, rate limited).
+// `mcpp audit verify|head|list`, and `mcpp serve` without --fixture (serves the store, rate
+// limited).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,9 +20,10 @@ struct KnowledgeServeOptions {
   double rate_limit = 600;  // tool calls/requests per minute and client; 0: no limit
   double rate_burst = 60;
   std::vector<std::string> write_scopes;  // scopes the write tools need (with --auth)
+  std::string audit_key_file;             // empty: "<store>.audit-key"
 };
 
-// Registers --store, --rate-limit, --rate-burst and --write-scope on `serve`.
+// Registers --store, --rate-limit, --rate-burst, --write-scope and --audit-key-file on `serve`.
 void add_knowledge_serve_options(CLI::App& serve, KnowledgeServeOptions& o);
 
 // Registers `mcpp index` and `mcpp audit` (run inside the parse; they end it with

@@ -2,8 +2,12 @@
 // rate limited (stdio) and audited.
 #include "knowledge/connector.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <random>
 
 namespace mcpp::knowledge {
@@ -152,12 +156,28 @@ std::string first_text(const ToolResult& r) {
   return {};
 }
 
-// Wraps a handler: the stdio rate limit, then the call, then one audit row whatever happened.
-ToolHandler audited(std::string tool, ToolHandler inner, std::shared_ptr<AuditLog> audit,
+// A tool's work, done at once (the store's calls do not suspend).
+using ToolWork = std::function<ToolResult(const json::object& args)>;
+
+// What the client is told when the store fails: the details (file paths, SQLite's message) go
+// to the server's log, not to the client.
+ToolResult store_failure(const std::string& tool) {
+  return ToolResult::error(tool +
+                           ": the library could not complete the call (a server-side error; "
+                           "the server's log has the details)");
+}
+
+// Wraps a tool's work: the stdio rate limit, then the work and one audit row. A write tool's
+// work and its row are one transaction: when the row cannot be written, the write is rolled
+// back and the call fails. A read tool whose row cannot be written fails too (its result is not
+// sent): no call goes unrecorded.
+ToolHandler audited(std::string tool, bool writes, ToolWork work,
+                    std::shared_ptr<KnowledgeStore> store, std::shared_ptr<AuditLog> audit,
                     const ConnectorOptions& options) {
-  return [tool = std::move(tool), inner = std::move(inner), audit = std::move(audit),
-          limiter = options.call_limiter, anonymous = options.caller_without_token](
-             const json::object& args, Context& ctx) -> Task<ToolResult> {
+  return [tool = std::move(tool), writes, work = std::move(work), store = std::move(store),
+          audit = std::move(audit), limiter = options.call_limiter,
+          anonymous = options.caller_without_token](const json::object& args,
+                                                    Context& ctx) -> Task<ToolResult> {
     auto started = std::chrono::steady_clock::now();
     AuditEntry e;
     const AuthInfo* who = ctx.auth();
@@ -165,46 +185,81 @@ ToolHandler audited(std::string tool, ToolHandler inner, std::shared_ptr<AuditLo
     e.client_id = who ? who->client_id : std::string();
     e.tool = tool;
     e.arguments_sha256 = sha256_hex(canonical_json(args));
-    auto record = [&](std::string outcome, std::string detail) {
+    auto entry = [&](std::string outcome, std::string detail) {
       e.outcome = std::move(outcome);
       e.detail = std::move(detail);
       e.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
-      try {
-        audit->append(e);
-      } catch (const std::exception& ex) {
-        std::cerr << "mcpp: cannot write the audit log: " << ex.what() << "\n";
-      }
+      return e;
+    };
+    auto log_failure = [&](const char* what, const std::exception& ex) {
+      std::cerr << "mcpp: " << tool << ": " << what << ": " << ex.what() << "\n";
     };
     if (limiter) {
       if (auto wait = limiter->take("stdio")) {
         std::int64_t s = retry_after_seconds(*wait);
-        record("rate_limited", "retry after " + std::to_string(s) + " s");
+        try {
+          audit->append(entry("rate_limited", "retry after " + std::to_string(s) + " s"));
+        } catch (const std::exception& ex) {
+          log_failure("cannot write the audit log", ex);
+        }
         json::value err = rate_limited_error(nullptr, s);
         const auto& o = err.at("error").as_object();
         throw RpcError(kRateLimited, std::string(o.at("message").as_string()), o.at("data"));
       }
     }
-    std::exception_ptr failure;
     ToolResult result;
     try {
-      result = co_await inner(args, ctx);
-    } catch (const RpcError& ex) {
-      record("failed", ex.what());
-      throw;
+      std::optional<Transaction> tx;
+      if (writes) tx.emplace(store->database());
+      result = work(args);
+      AuditEntry row = result.is_error ? entry("error", first_text(result)) : entry("ok", {});
+      if (tx) {
+        audit->append(std::move(row), *tx);
+        tx->commit();
+      } else {
+        audit->append(std::move(row));
+      }
+      co_return result;
     } catch (const std::exception& ex) {
-      failure = std::current_exception();
-      record("failed", ex.what());
+      log_failure("failed", ex);
     }
-    if (failure) std::rethrow_exception(failure);
-    if (result.is_error) {
-      record("error", first_text(result));
-    } else {
-      record("ok", {});
+    // The work or its audit row failed (and a write was rolled back): record the failure if
+    // the log takes it, and fail the call.
+    try {
+      audit->append(entry("failed", "server-side error (see the server's log)"));
+    } catch (const std::exception& ex) {
+      log_failure("cannot write the audit log", ex);
     }
-    co_return result;
+    co_return store_failure(tool);
   };
+}
+
+// Document URLs given to the write tools: web addresses only (no javascript:, data:, file:...).
+bool acceptable_url(std::string_view url) {
+  std::string lower;
+  for (char c : url.substr(0, 8))
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t rest = lower.starts_with("https://") ? 8 : lower.starts_with("http://") ? 7 : 0;
+  if (rest == 0 || url.size() <= rest || url[rest] == '/') return false;  // no host
+  return std::none_of(url.begin(), url.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7F;
+  });
+}
+
+ToolResult bad_url(const std::string& tool) {
+  return ToolResult::error(tool +
+                           ": the url must be an http:// or https:// address with a host, "
+                           "without spaces or control characters (or leave it out)");
+}
+
+// The ids document_id_for_path gives indexed files (16 lowercase hex digits): not for the tools.
+bool is_indexed_file_id(std::string_view id) {
+  return id.size() == 16 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 }  // namespace
@@ -246,14 +301,14 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
                     "id to fetch to read the document.",
                 search_input(), search_output(), true, false, std::nullopt, read_access),
       audited(
-          "search",
-          [store, max_results](const json::object& args, Context&) -> Task<ToolResult> {
+          "search", false,
+          [store, max_results](const json::object& args) -> ToolResult {
             std::string query = string_arg(args, "query");
             std::vector<SearchHit> hits;
             try {
               hits = store->search(query, max_results);
             } catch (const QueryError& e) {
-              co_return ToolResult::error(std::string("search: ") + e.what());
+              return ToolResult::error(std::string("search: ") + e.what());
             }
             json::array results;
             for (auto& h : hits) {
@@ -262,9 +317,9 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
                                              {"url", std::move(h.url)},
                                              {"snippet", std::move(h.snippet)}});
             }
-            co_return structured({{"results", std::move(results)}});
+            return structured({{"results", std::move(results)}});
           },
-          audit, options));
+          store, audit, options));
 
   // ---- fetch ----
   server.add_tool(
@@ -273,53 +328,59 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
                 "metadata.",
                 fetch_input(), fetch_output(), true, false, std::nullopt, read_access),
       audited(
-          "fetch",
-          [store](const json::object& args, Context&) -> Task<ToolResult> {
+          "fetch", false,
+          [store](const json::object& args) -> ToolResult {
             std::string id = string_arg(args, "id");
             if (id.empty())
-              co_return ToolResult::error("fetch: the id is empty: pass an id from search");
+              return ToolResult::error("fetch: the id is empty: pass an id from search");
             auto doc = store->get(id);
             if (!doc) {
-              co_return ToolResult::error("fetch: no document with id \"" + id +
-                                          "\" (it may have been deleted; search again)");
+              return ToolResult::error("fetch: no document with id \"" + id +
+                                       "\" (it may have been deleted; search again)");
             }
-            co_return structured(fetch_result(*doc));
+            return structured(fetch_result(*doc));
           },
-          audit, options));
+          store, audit, options));
 
   // ---- add_document ----
-  server.add_tool(
-      tool_spec("add_document", "Add a document",
-                "Adds a document (title and text, optionally url, id and metadata) to "
-                "the library; it is searchable at once.",
-                add_input(), written_output(), false, false, false, write_access),
-      audited(
-          "add_document",
-          [store, max_text](const json::object& args, Context&) -> Task<ToolResult> {
-            Document d;
-            d.id = string_arg(args, "id");
-            if (d.id.empty()) d.id = new_id();
-            d.title = string_arg(args, "title");
-            d.text = string_arg(args, "text");
-            if (d.text.size() > max_text) {
-              co_return ToolResult::error("add_document: the text is larger than " +
-                                          std::to_string(max_text) + " bytes");
-            }
-            if (store->exists(d.id)) {
-              co_return ToolResult::error("add_document: a document with id \"" + d.id +
-                                          "\" exists; use update_document to change it");
-            }
-            d.url = string_arg(args, "url");
-            if (d.url.empty()) d.url = document_uri(d.id);
-            if (const auto* m = args.if_contains("metadata"); m && m->is_object()) {
-              d.metadata = m->get_object();
-            }
-            d.metadata["source"] = "add_document";
-            d.content_hash = sha256_hex(d.text);
-            store->put(d);
-            co_return structured({{"id", d.id}, {"title", d.title}, {"url", d.url}});
-          },
-          audit, options));
+  server.add_tool(tool_spec("add_document", "Add a document",
+                            "Adds a document (title and text, optionally url, id and metadata) to "
+                            "the library; it is searchable at once.",
+                            add_input(), written_output(), false, false, false, write_access),
+                  audited(
+                      "add_document", true,
+                      [store, max_text](const json::object& args) -> ToolResult {
+                        Document d;
+                        d.id = string_arg(args, "id");
+                        if (d.id.empty()) d.id = new_id();
+                        d.title = string_arg(args, "title");
+                        d.text = string_arg(args, "text");
+                        if (d.text.size() > max_text) {
+                          return ToolResult::error("add_document: the text is larger than " +
+                                                   std::to_string(max_text) + " bytes");
+                        }
+                        if (is_indexed_file_id(d.id)) {
+                          return ToolResult::error(
+                              "add_document: ids of 16 hexadecimal digits are those of indexed "
+                              "files and cannot be given: choose another id or leave it out");
+                        }
+                        if (store->exists(d.id)) {
+                          return ToolResult::error("add_document: a document with id \"" + d.id +
+                                                   "\" exists; use update_document to change it");
+                        }
+                        d.url = string_arg(args, "url");
+                        if (!d.url.empty() && !acceptable_url(d.url))
+                          return bad_url("add_document");
+                        if (d.url.empty()) d.url = document_uri(d.id);
+                        if (const auto* m = args.if_contains("metadata"); m && m->is_object()) {
+                          d.metadata = m->get_object();
+                        }
+                        d.metadata["source"] = "add_document";
+                        d.content_hash = sha256_hex(d.text);
+                        store->put(d);
+                        return structured({{"id", d.id}, {"title", d.title}, {"url", d.url}});
+                      },
+                      store, audit, options));
 
   // ---- update_document ----
   server.add_tool(
@@ -328,30 +389,38 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
                 "given; the others stay).",
                 update_input(), written_output(), false, true, true, write_access),
       audited(
-          "update_document",
-          [store, max_text](const json::object& args, Context&) -> Task<ToolResult> {
+          "update_document", true,
+          [store, max_text](const json::object& args) -> ToolResult {
             std::string id = string_arg(args, "id");
             auto doc = store->get(id);
             if (!doc) {
-              co_return ToolResult::error("update_document: no document with id \"" + id + "\"");
+              return ToolResult::error("update_document: no document with id \"" + id + "\"");
+            }
+            if (doc->path) {
+              return ToolResult::error("update_document: document \"" + id +
+                                       "\" is an indexed file and cannot be changed through "
+                                       "this tool: change the file and index it again");
+            }
+            if (args.contains("url") && !acceptable_url(string_arg(args, "url"))) {
+              return bad_url("update_document");
             }
             if (args.contains("title")) doc->title = string_arg(args, "title");
             if (args.contains("text")) doc->text = string_arg(args, "text");
             if (doc->text.size() > max_text) {
-              co_return ToolResult::error("update_document: the text is larger than " +
-                                          std::to_string(max_text) + " bytes");
+              return ToolResult::error("update_document: the text is larger than " +
+                                       std::to_string(max_text) + " bytes");
             }
             if (args.contains("url")) doc->url = string_arg(args, "url");
             if (const auto* m = args.if_contains("metadata"); m && m->is_object()) {
               doc->metadata = m->get_object();
-              doc->metadata["source"] = doc->path ? "file" : "add_document";
+              doc->metadata["source"] = "add_document";
             }
             doc->content_hash = sha256_hex(doc->text);
             doc->indexed_at = 0;
             store->put(*doc);
-            co_return structured({{"id", doc->id}, {"title", doc->title}, {"url", doc->url}});
+            return structured({{"id", doc->id}, {"title", doc->title}, {"url", doc->url}});
           },
-          audit, options));
+          store, audit, options));
 
   // ---- delete_document ----
   server.add_tool(
@@ -360,15 +429,15 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
                 "it changes and is indexed again).",
                 fetch_input(), delete_output(), false, true, true, write_access),
       audited(
-          "delete_document",
-          [store](const json::object& args, Context&) -> Task<ToolResult> {
+          "delete_document", true,
+          [store](const json::object& args) -> ToolResult {
             std::string id = string_arg(args, "id");
             if (!store->remove(id)) {
-              co_return ToolResult::error("delete_document: no document with id \"" + id + "\"");
+              return ToolResult::error("delete_document: no document with id \"" + id + "\"");
             }
-            co_return structured({{"id", id}, {"deleted", true}});
+            return structured({{"id", id}, {"deleted", true}});
           },
-          audit, options));
+          store, audit, options));
 
   // ---- mcpp://doc/{id} ----
   server.add_resource_template(
@@ -384,7 +453,15 @@ void add_knowledge_connector(Server& server, std::shared_ptr<KnowledgeStore> sto
               Context&) -> Task<std::vector<json::object>> {
         auto it = v.find("id");
         std::optional<Document> doc;
-        if (it != v.end()) doc = store->get(it->second);
+        try {
+          if (it != v.end()) doc = store->get(it->second);
+        } catch (const StoreError& e) {
+          // The details name server paths: for the log, not the client.
+          std::cerr << "mcpp: resources/read " << uri << ": " << e.what() << "\n";
+          throw RpcError(jsonrpc::kInternalError,
+                         "The library could not read the document (a server-side error; the "
+                         "server's log has the details)");
+        }
         if (!doc) {
           throw RpcError(kResourceNotFound, "Resource not found: no document " + uri,
                          json::object{{"uri", uri}});

@@ -3,6 +3,7 @@
 #include "knowledge/indexer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <map>
 #include <set>
 #include <system_error>
+#include <utility>
 
 #include "knowledge/audit_log.hpp"
 #include "knowledge/text_extract.hpp"
@@ -43,13 +45,6 @@ std::string percent_encode_path(std::string_view path) {
   return out;
 }
 
-// Nanoseconds since the Unix epoch (the file clock's own epoch is another one).
-std::int64_t mtime_ns(const fs::file_time_type& t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::file_clock::to_sys(t).time_since_epoch())
-      .count();
-}
-
 std::string iso_time_of(std::int64_t ns) {
   auto tp = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -66,30 +61,26 @@ std::string iso_time_of(std::int64_t ns) {
 struct Candidate {
   fs::path path;      // absolute, lexically normal
   fs::path relative;  // to its root's folder (the file name for a file root)
+  fs::path folder;    // the root folder it was found in; empty for a file root
 };
 
-// Reads a whole file; std::nullopt and a reason on failure.
-std::optional<std::string> read_file(const fs::path& p, std::string& why) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    why = std::string("cannot read: ") + std::strerror(errno);
-    return std::nullopt;
+// A descriptor closed when it goes.
+struct OwnedFd {
+  int fd = -1;
+  explicit OwnedFd(int f) : fd(f) {}
+  ~OwnedFd() {
+    if (fd >= 0) ::close(fd);
   }
-  std::string out;
-  char buf[64 * 1024];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      why = std::string("cannot read: ") + std::strerror(errno);
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int release() { return std::exchange(fd, -1); }
+};
+
+std::string open_failure(const std::string& what, int error) {
+  if (error == ELOOP || error == ENOTDIR) {
+    return what + " is a symbolic link or not what the walk found (not followed)";
   }
-  ::close(fd);
-  return out;
+  return "cannot read: " + std::string(std::strerror(error));
 }
 
 void walk(const fs::path& root, const IndexOptions& options, std::vector<Candidate>& out,
@@ -101,7 +92,7 @@ void walk(const fs::path& root, const IndexOptions& options, std::vector<Candida
     return;
   }
   if (fs::is_regular_file(status)) {
-    out.push_back({root, root.filename()});
+    out.push_back({root, root.filename(), {}});
     return;
   }
   if (!fs::is_directory(status)) {
@@ -126,7 +117,7 @@ void walk(const fs::path& root, const IndexOptions& options, std::vector<Candida
     }
     std::error_code fec;
     if (it->is_symlink(fec)) continue;  // links could loop or leave the root
-    if (it->is_regular_file(fec)) out.push_back({p, p.lexically_relative(root)});
+    if (it->is_regular_file(fec)) out.push_back({p, p.lexically_relative(root), root});
   }
 }
 
@@ -137,6 +128,114 @@ bool under(const std::string& path, const std::string& root) {
 }
 
 }  // namespace
+
+IndexedFile::IndexedFile(int fd) : fd_(fd) {
+  struct stat st {};
+  if (fd_ >= 0 && ::fstat(fd_, &st) == 0) {
+    size_ = static_cast<std::int64_t>(st.st_size);
+    modified_ns_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                   static_cast<std::int64_t>(st.st_mtim.tv_nsec);
+  }
+}
+
+IndexedFile::~IndexedFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+IndexedFile::IndexedFile(IndexedFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), modified_ns_(other.modified_ns_) {}
+
+IndexedFile& IndexedFile::operator=(IndexedFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    modified_ns_ = other.modified_ns_;
+  }
+  return *this;
+}
+
+std::optional<std::string> IndexedFile::read_all(std::uintmax_t max_bytes, std::string& why) {
+  std::string out;
+  char buf[64 * 1024];
+  for (;;) {
+    // Never more than max_bytes + 1: a file that grew past the limit is noticed, not read.
+    std::uintmax_t room = max_bytes + 1 - std::min<std::uintmax_t>(out.size(), max_bytes + 1);
+    if (room == 0) {
+      why = "too large (more than " + std::to_string(max_bytes) + " bytes; it grew while read)";
+      return std::nullopt;
+    }
+    ssize_t n =
+        ::read(fd_, buf, static_cast<std::size_t>(std::min<std::uintmax_t>(room, sizeof buf)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::string("cannot read: ") + std::strerror(errno);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  if (out.size() > max_bytes) {
+    why = "too large (more than " + std::to_string(max_bytes) + " bytes; it grew while read)";
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<IndexedFile> open_for_indexing(const fs::path& root, const fs::path& relative,
+                                             std::string& why) {
+  constexpr int kFileFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  int fd = -1;
+  if (relative.empty()) {
+    fd = ::open(root.c_str(), kFileFlags);  // named by the operator: a link is theirs to give
+    if (fd < 0) {
+      int error = errno;
+      why = open_failure("it", error);
+      return std::nullopt;
+    }
+  } else {
+    OwnedFd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.fd < 0) {
+      why = "cannot open its folder " + root.string() + ": " + std::strerror(errno);
+      return std::nullopt;
+    }
+    std::vector<std::string> parts;
+    for (const auto& part : relative) parts.push_back(part.string());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const std::string& part = parts[i];
+      if (part.empty() || part == "." || part == ".." || part == "/") {
+        why = "its path leaves the folder (" + relative.string() + ")";
+        return std::nullopt;
+      }
+      bool last = i + 1 == parts.size();
+      int next = ::openat(
+          dir.fd, part.c_str(),
+          last ? kFileFlags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0) {
+        int error = errno;
+        why = open_failure(last ? std::string("it") : "its folder " + part, error);
+        return std::nullopt;
+      }
+      if (last) {
+        fd = next;
+      } else {
+        OwnedFd opened(next);
+        std::swap(dir.fd, opened.fd);
+      }
+    }
+  }
+  OwnedFd file(fd);
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) {
+    why = std::string("cannot stat: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    why = "not a regular file";
+    return std::nullopt;
+  }
+  return IndexedFile(file.release());
+}
 
 std::string document_id_for_path(const fs::path& absolute) {
   return sha256_hex(absolute.string()).substr(0, 16);
@@ -191,24 +290,25 @@ IndexSummary index_paths(KnowledgeStore& store, const std::vector<fs::path>& roo
       ++summary.skipped;
       summary.notes.push_back({c.path, std::move(reason)});
     };
-    std::error_code ec;
-    std::uintmax_t size = fs::file_size(c.path, ec);
-    fs::file_time_type mtime = ec ? fs::file_time_type{} : fs::last_write_time(c.path, ec);
-    if (ec) {
-      note("cannot stat: " + ec.message());
+    std::string why;
+    std::optional<IndexedFile> file = c.folder.empty()
+                                          ? open_for_indexing(c.path, {}, why)
+                                          : open_for_indexing(c.folder, c.relative, why);
+    const std::uintmax_t size = file ? static_cast<std::uintmax_t>(file->size()) : 0;
+    if (!file) {
+      note(why);
     } else if (size > options.max_file_bytes) {
       note("too large (" + std::to_string(size) + " bytes; the limit is " +
            std::to_string(options.max_file_bytes) + ")");
     } else {
       auto k = known.find(path);
-      const std::int64_t ns = mtime_ns(mtime);
+      const std::int64_t ns = file->modified_ns();
       if (k != known.end() && k->second.modified_ns == ns &&
           k->second.size == static_cast<std::int64_t>(size)) {
         ++summary.unchanged;
         present.insert(path);
       } else {
-        std::string why;
-        std::optional<std::string> bytes = read_file(c.path, why);
+        std::optional<std::string> bytes = file->read_all(options.max_file_bytes, why);
         if (!bytes) {
           note(why);
         } else {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,37 @@ struct IndexSummary {
   std::vector<IndexNote> notes;  // skipped files and why
   std::chrono::milliseconds elapsed{0};
 };
+
+// A file opened for indexing; its size and modification time are those of the open file.
+class IndexedFile {
+ public:
+  IndexedFile() = default;
+  explicit IndexedFile(int fd);
+  ~IndexedFile();
+  IndexedFile(IndexedFile&& other) noexcept;
+  IndexedFile& operator=(IndexedFile&& other) noexcept;
+
+  std::int64_t size() const { return size_; }
+  std::int64_t modified_ns() const { return modified_ns_; }  // ns since the Unix epoch
+  // Reads the file from the start; std::nullopt and a reason when it cannot, or when it holds
+  // more than `max_bytes` (it may have grown since it was opened).
+  std::optional<std::string> read_all(std::uintmax_t max_bytes, std::string& why);
+
+ private:
+  int fd_ = -1;
+  std::int64_t size_ = 0;
+  std::int64_t modified_ns_ = 0;
+};
+
+// Opens the regular file `relative` under the folder `root` without following a symbolic link
+// anywhere below `root`: every folder on the way is opened relative to the one before it with
+// O_NOFOLLOW, the file too, and then checked to be a regular file. So a file or folder swapped
+// for a link between the walk and the read is not read through the link. An empty `relative`
+// opens `root` itself (a file named on the command line, link or not). std::nullopt and a reason
+// when it cannot.
+std::optional<IndexedFile> open_for_indexing(const std::filesystem::path& root,
+                                             const std::filesystem::path& relative,
+                                             std::string& why);
 
 // The id of the document made from the file at `absolute` (stable across runs).
 std::string document_id_for_path(const std::filesystem::path& absolute);

@@ -1,6 +1,8 @@
 // The knowledge store: schema, writes, lookups and ranked full-text search.
 #include "knowledge/store.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -12,8 +14,9 @@ namespace mcpp::knowledge {
 namespace {
 
 constexpr std::size_t kMaxQueryBytes = 1000;
-constexpr std::size_t kMaxTerms = 32;
 constexpr std::size_t kMaxResults = 50;
+// How often (in SQLite virtual machine instructions) a search looks at its time budget.
+constexpr int kBudgetCheckInstructions = 1000;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS documents(
@@ -112,6 +115,37 @@ struct Term {
   bool prefix = false;
 };
 
+std::size_t code_points(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The time budget of one search, checked by SQLite's progress handler: past the deadline the
+// running statement is interrupted (it fails with SQLITE_INTERRUPT).
+class SearchBudget {
+ public:
+  SearchBudget(sqlite3* db, std::chrono::nanoseconds budget) : db_(db) {
+    if (budget.count() <= 0) return;
+    deadline_ = std::chrono::steady_clock::now() + budget;
+    sqlite3_progress_handler(db_, kBudgetCheckInstructions, &SearchBudget::check, this);
+  }
+  ~SearchBudget() { sqlite3_progress_handler(db_, 0, nullptr, nullptr); }
+  SearchBudget(const SearchBudget&) = delete;
+  SearchBudget& operator=(const SearchBudget&) = delete;
+  bool exceeded() const { return exceeded_; }
+
+ private:
+  static int check(void* self) {
+    auto* b = static_cast<SearchBudget*>(self);
+    if (std::chrono::steady_clock::now() < b->deadline_) return 0;
+    b->exceeded_ = true;
+    return 1;
+  }
+  sqlite3* db_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool exceeded_ = false;
+};
+
 }  // namespace
 
 std::string fts_query(std::string_view query, bool any) {
@@ -132,7 +166,7 @@ std::string fts_query(std::string_view query, bool any) {
     }
     return out;
   };
-  while (i < query.size() && terms.size() < kMaxTerms) {
+  while (i < query.size()) {
     char c = query[i];
     if (c == '"') {
       std::size_t close = query.find('"', i + 1);
@@ -149,10 +183,24 @@ std::string fts_query(std::string_view query, bool any) {
     std::size_t start = i;
     while (i < query.size() && is_word_byte(query[i])) ++i;
     Term t{{lower_ascii(query.substr(start, i - start))}, i < query.size() && query[i] == '*'};
+    if (t.prefix && code_points(t.words[0]) < kMinPrefixLength) {
+      throw QueryError("query too broad: a prefix search needs at least " +
+                       std::to_string(kMinPrefixLength) + " letters before the * (\"" + t.words[0] +
+                       "*\")");
+    }
     terms.push_back(std::move(t));
+    if (terms.size() > kMaxQueryTerms) {
+      throw QueryError("query too broad: more than " + std::to_string(kMaxQueryTerms) +
+                       " words or phrases; keep the distinctive ones");
+    }
   }
   if (terms.empty()) {
     throw QueryError("the query has no words to search for: give one or more keywords");
+  }
+  if (std::count_if(terms.begin(), terms.end(), [](const Term& t) { return t.prefix; }) >
+      static_cast<std::ptrdiff_t>(kMaxPrefixTerms)) {
+    throw QueryError("query too broad: at most " + std::to_string(kMaxPrefixTerms) +
+                     " prefix searches (word*) in a query");
   }
   auto is_stop = [](const Term& t) {
     return t.words.size() == 1 && !t.prefix &&
@@ -280,14 +328,24 @@ std::vector<SearchHit> KnowledgeStore::search(std::string_view query, std::size_
   limit = std::clamp<std::size_t>(limit, 1, kMaxResults);
   std::string all = fts_query(query, false);
   std::lock_guard lock(db_->mutex());
-  std::vector<SearchHit> hits = run_search(all, limit);
-  if (hits.empty()) {
-    // No document has every word: rank those with any of them (a second ranked pass, so only
-    // when the first found nothing).
-    std::string any = fts_query(query, true);
-    if (any != all) hits = run_search(any, limit);
+  SearchBudget budget(db_->handle(), query_budget_);  // both passes share it
+  try {
+    std::vector<SearchHit> hits = run_search(all, limit);
+    if (hits.empty()) {
+      // No document has every word: rank those with any of them (a second ranked pass, so
+      // only when the first found nothing).
+      std::string any = fts_query(query, true);
+      if (any != all) hits = run_search(any, limit);
+    }
+    return hits;
+  } catch (const StoreError&) {
+    if (!budget.exceeded()) throw;
+    throw QueryError(
+        "query too broad: it matches too much to rank within " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(query_budget_).count()) +
+        " ms; use longer or more distinctive words, fewer prefixes");
   }
-  return hits;
 }
 
 std::int64_t KnowledgeStore::count() {

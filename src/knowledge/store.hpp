@@ -2,6 +2,7 @@
 // Porter stemmer over unicode61) in one file, shared with the audit log.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,11 +46,21 @@ struct FileState {
   std::string content_hash;
 };
 
-// A query that cannot be searched (empty, nothing but punctuation, too long).
+// A query that cannot be searched (empty, nothing but punctuation, too long, too broad).
 class QueryError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
+
+// Bounds on the work of one query (each refused with a QueryError saying "query too broad"):
+// prefix searches need this many letters (the FTS5 prefix index has 3- and 4-letter prefixes;
+// a shorter one merges the documents of every word that starts with it), ...
+inline constexpr std::size_t kMinPrefixLength = 3;
+// ... at most this many prefix searches, and this many words or phrases, per query.
+inline constexpr std::size_t kMaxPrefixTerms = 4;
+inline constexpr std::size_t kMaxQueryTerms = 32;
+// The time a search may take by default (see KnowledgeStore::set_query_budget).
+inline constexpr std::chrono::milliseconds kDefaultQueryBudget{500};
 
 // Turns what a person or a model typed into an FTS5 query: words (letters and digits) quoted,
 // "phrases in quotes" kept, a trailing * kept as a prefix search, common English words dropped
@@ -87,6 +98,12 @@ class KnowledgeStore {
   void set_rank_window(std::size_t matches) { rank_window_ = matches; }
   std::size_t rank_window() const { return rank_window_; }
 
+  // How long one search may run (both its passes) before it is interrupted and refused with a
+  // QueryError ("query too broad"); zero or less: no limit. The store is locked meanwhile, so
+  // this also bounds how long one query holds up the others.
+  void set_query_budget(std::chrono::nanoseconds budget) { query_budget_ = budget; }
+  std::chrono::nanoseconds query_budget() const { return query_budget_; }
+
   // Groups writes into one transaction (much faster for bulk ingest).
   Transaction transaction() { return Transaction(*db_); }
   Database& database() { return *db_; }
@@ -96,6 +113,7 @@ class KnowledgeStore {
   std::vector<SearchHit> run_search(const std::string& match, std::size_t limit);
   std::shared_ptr<Database> db_;
   std::size_t rank_window_ = kDefaultRankWindow;
+  std::chrono::nanoseconds query_budget_ = kDefaultQueryBudget;
 };
 
 }  // namespace mcpp::knowledge

@@ -94,6 +94,11 @@ using Clock = std::chrono::steady_clock;
 // How far beyond max_header_bytes an unparsed element may grow before the request is refused.
 constexpr std::size_t kElementSlack = 4096;
 constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
+// Lingering close (RFC 9112 9.6): after the last response and shutdown(SHUT_WR), what the client
+// still sends (a body we refused, say) is read and dropped for at most this long and this much,
+// so that the kernel does not reset the connection before the client has read the response.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytes = 64u << 20;
 
 using PlainStream = tcp::socket;
 using TlsStream = beast::ssl_stream<tcp::socket>;
@@ -103,6 +108,45 @@ constexpr bool kIsTls = !std::is_same_v<Stream, PlainStream>;
 bool is_http_syntax_error(const error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_method).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// What makes a request head unacceptable although Beast parses it: a framing the server would
+// read differently from a proxy in front of it. Empty when the head is fine.
+std::string framing_problem(const http::request_header<>& head) {
+  std::size_t hosts = head.count(http::field::host);
+  if (hosts > 1) return "more than one Host header field (RFC 9112 section 3.2)";
+  if (hosts == 0 && head.version() >= 11) {
+    return "an HTTP/1.1 request needs a Host header field (RFC 9112 section 3.2)";
+  }
+  // Transfer codings: only "chunked", alone, is understood (RFC 9112 section 6.1). Beast reads
+  // any other coding's body by Content-Length, or as no body at all.
+  std::size_t codings = 0;
+  bool only_chunked = true;
+  for (auto it = head.find(http::field::transfer_encoding);
+       it != head.end() && it->name() == http::field::transfer_encoding; ++it) {
+    std::string_view list(it->value().data(), it->value().size());
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t comma = std::min(list.find(',', start), list.size());
+      std::string_view coding = list.substr(start, comma - start);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+        coding.remove_prefix(1);
+      }
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+        coding.remove_suffix(1);
+      }
+      if (!coding.empty()) {
+        ++codings;
+        only_chunked = only_chunked && beast::iequals(coding, "chunked");
+      }
+      start = comma + 1;
+    }
+  }
+  if (head.count(http::field::transfer_encoding) > 0 && (codings != 1 || !only_chunked)) {
+    return "unsupported Transfer-Encoding \"" + std::string(head[http::field::transfer_encoding]) +
+           "\" (only \"chunked\" is understood; RFC 9112 section 6.1)";
+  }
+  return {};
 }
 
 template <class Stream>
@@ -183,6 +227,12 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       if (buffer_.size() > 0) {
         std::size_t used = parser.put(buffer_.data(), ec);
         buffer_.consume(used);
+        if (!header_seen && parser.is_header_done()) {
+          // Checked before anything of the request is used (with eager parsing, the put that
+          // finished the head may have read a body by a length that does not apply).
+          refusal_ = framing_problem(parser.get().base());
+          if (!refusal_.empty()) co_return http::error::bad_transfer_encoding;
+        }
         if (parser.is_done()) co_return error_code{};
         if (ec && ec != http::error::need_more) co_return ec;
         if (!header_seen && parser.is_header_done()) {
@@ -277,6 +327,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       r = error_response(http::status::payload_too_large, jsonrpc::kInvalidRequest,
                          "Payload Too Large: bodies are limited to " +
                              std::to_string(options().max_body_bytes) + " bytes");
+    } else if (!refusal_.empty()) {
+      r = error_response(http::status::bad_request, jsonrpc::kInvalidRequest,
+                         "Bad Request: " + refusal_);
     } else if (is_http_syntax_error(ec)) {
       r = error_response(http::status::bad_request, jsonrpc::kInvalidRequest,
                          "Bad Request: malformed HTTP request (" + ec.message() + ")");
@@ -399,10 +452,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       tcp_socket().shutdown(tcp::socket::shutdown_send, ec);
       if (graceful) {
         // Lingering close: drain what the client still sends (e.g. a body we refused) so the
-        // kernel does not reset the connection before the client has read our response.
-        std::array<char, 4096> sink;
-        set_deadline(std::chrono::milliseconds(500));
-        for (std::size_t total = 0; total < (1u << 20);) {
+        // kernel does not reset the connection before the client has read our response. The
+        // watchdog closes the socket when kLingerTime is up.
+        std::array<char, 16 * 1024> sink;
+        set_deadline(kLingerTime);
+        for (std::size_t total = 0; total < kLingerBytes;) {
           std::size_t n = co_await tcp_socket().async_read_some(asio::buffer(sink),
                                                                 asio::redirect_error(kAwait, ec));
           if (ec) break;
@@ -418,7 +472,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   HttpServerState& state_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::string head_;  // the head of the response being written
+  std::string head_;     // the head of the response being written
+  std::string refusal_;  // why the request head was refused (framing_problem), if it was
   asio::steady_timer watchdog_;
   Clock::time_point deadline_ = kNoDeadline;  // when the current operation must be over
   Clock::time_point armed_ = kNoDeadline;     // when the watchdog wakes (max: not waiting)

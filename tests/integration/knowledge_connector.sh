@@ -2,8 +2,10 @@
 # the store and check search and fetch through the MCP client CLI in exactly the shapes ChatGPT's
 # deep research expects; re-indexing after an edit and a deletion; the write tools' annotations;
 # a write call with an OAuth token (embedded AS, PKCE played with curl) audited with its subject;
-# `mcpp audit verify` before and after altering a row with sqlite3; HTTP 429 + Retry-After over
-# the rate limit; clear errors for bad input.
+# the keyed audit chain: `mcpp audit verify` before and after altering a row with sqlite3, emptying
+# the log, cutting it below a head recorded with `mcpp audit head`; no raw escape byte from a
+# caller or a file name on the operator's terminal; HTTP 429 + Retry-After over the rate limit;
+# clear errors for bad input.
 source "$(dirname "$0")/lib.bash"
 need_node
 FAILS=0
@@ -131,6 +133,29 @@ expect 0 '^\{"results":\[\]\}$' "$MCPP" tools call search --args '{"query":"spok
 # ---- stdio: the same tools, audited as "stdio" ------------------------------------------------
 expect 0 "\"id\":\"$SAFETY_ID\"" "$MCPP" tools call search --args '{"query":"gloves"}' -- "$MCPP" serve --stdio --store "$STORE"
 
+# ---- terminal escapes from outside are printed escaped ------------------------------------------
+# A caller's fetch id with ESC[2J lands in the audit log's detail column; a file name with one in
+# a skipped-file note of `mcpp index`.
+ESC=$'\x1b'
+"$MCPP" tools call fetch --args '{"id":"x\u001b[2Jy"}' -- "$MCPP" serve --stdio --store "$STORE" \
+  >"$WORK/esc-call.txt" 2>&1 || true
+"$MCPP" audit list --store "$STORE" -n 5 >"$WORK/esc-audit.txt" 2>&1
+if grep -q "$ESC" "$WORK/esc-call.txt" "$WORK/esc-audit.txt"; then
+  fail "a raw ESC byte reached the terminal (tools call or audit list)"
+elif grep -qF 'x\x1b[2Jy' "$WORK/esc-audit.txt" && grep -qF 'x\x1b[2Jy' "$WORK/esc-call.txt"; then
+  ok "audit list and tools call print ESC as \\x1b"
+else
+  fail "the escaped id is missing"; cat "$WORK/esc-call.txt" "$WORK/esc-audit.txt"
+fi
+mkdir -p "$WORK/evil"
+printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR' >"$WORK/evil/clear${ESC}[2J.png"
+"$MCPP" index "$WORK/evil" --store "$WORK/evil.sqlite" >"$WORK/esc-index.txt" 2>&1 || true
+if grep -q "$ESC" "$WORK/esc-index.txt" || ! grep -qF 'clear\x1b[2J.png' "$WORK/esc-index.txt"; then
+  fail "mcpp index printed a file name's ESC raw"; cat -v "$WORK/esc-index.txt"
+else
+  ok "mcpp index prints a file name's ESC as \\x1b"
+fi
+
 # ---- OAuth: write tools need a token, and the audit log names its subject ----------------------
 AUTH_PORT=$(free_port)
 ISSUER="http://127.0.0.1:$AUTH_PORT"
@@ -208,15 +233,33 @@ else
 fi
 
 # ---- the audit chain ----------------------------------------------------------------------------
+KEY="$STORE.audit-key"
+if [ "$(stat -c %a "$KEY" 2>/dev/null)" = 600 ]; then ok "audit key made next to the store, mode 600"; else fail "no audit key file $KEY with mode 600"; fi
 expect 0 '^audit log intact: [0-9]+ rows' "$MCPP" audit verify --store "$STORE"
+HEAD=$("$MCPP" audit head --store "$STORE")
+expect 0 "reaches the recorded head $HEAD" "$MCPP" audit verify --store "$STORE" --head "$HEAD"
+expect 2 'cannot read the audit key file' "$MCPP" audit verify --store "$STORE" --audit-key-file "$WORK/none"
+expect 2 '--head takes SEQ:HASH' "$MCPP" audit verify --store "$STORE" --head 12
 if command -v sqlite3 >/dev/null; then
+  sqlite3 "$STORE" ".backup '$WORK/cut.sqlite'"  # (the server still runs: its WAL too)
+  cp "$KEY" "$WORK/cut.sqlite.audit-key"
+  SEQ=${HEAD%%:*}
+  sqlite3 "$WORK/cut.sqlite" "DELETE FROM audit_log WHERE seq >= $SEQ; UPDATE audit_state SET value = '$((SEQ - 1))' WHERE name = 'head_seq'"
+  expect 1 'BROKEN.*before the recorded head' "$MCPP" audit verify --store "$WORK/cut.sqlite" --head "$HEAD"
+  sqlite3 "$WORK/cut.sqlite" "DELETE FROM audit_log"
+  expect 1 'BROKEN.*the log is empty but' "$MCPP" audit verify --store "$WORK/cut.sqlite"
   sqlite3 "$STORE" "UPDATE audit_log SET subject = 'mallory' WHERE seq = 2"
-  expect 1 'audit log BROKEN at row 2: its hash does not match its contents' \
+  expect 1 'audit log BROKEN at row 2: its MAC does not match its contents' \
     "$MCPP" audit verify --store "$STORE"
 else
   fail "sqlite3 is not installed (scripts/install-deps.sh installs it)"
 fi
 expect 2 'not an mcpp store|cannot open' "$MCPP" audit verify --store "$WORK/absent.sqlite"
+mv "$KEY" "$WORK/key.bak"
+expect 1 'audit key file .* is missing, but the audit log .* was written with a key' \
+  "$MCPP" serve --stdio --store "$STORE"
+if [ -e "$KEY" ]; then fail "a new audit key was made for a keyed log"; else ok "no new key made for a keyed log"; fi
+mv "$WORK/key.bak" "$KEY"
 
 # ---- rate limits: 429 with Retry-After ------------------------------------------------------------
 RL_PORT=$(free_port)

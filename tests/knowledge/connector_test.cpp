@@ -21,7 +21,7 @@ class ConnectorTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "mcpp-connector-XXXXXX").string();
     dir_ = ::mkdtemp(tmpl.data());
     store_ = std::make_shared<kn::KnowledgeStore>((dir_ / "s.sqlite").string());
-    audit_ = std::make_shared<kn::AuditLog>(store_->shared_database());
+    audit_ = std::make_shared<kn::AuditLog>(store_->shared_database(), std::string(64, 'a'));
     kn::Document d;
     d.id = "refunds";
     d.title = "Refund policy";
@@ -233,4 +233,94 @@ TEST_F(ConnectorTest, DocumentResourceCompletionAndPrompt) {
   EXPECT_NE(text.find("Question: How long for refunds?"), std::string::npos);
   EXPECT_NE(text.find("`search`"), std::string::npos);
   EXPECT_NE(text.find("[title](url)"), std::string::npos);
+}
+
+TEST_F(ConnectorTest, AFailedAuditAppendFailsTheCallAndUndoesTheWrite) {
+  start();
+  // The audit log cannot take rows (a full disk, say).
+  store_->database().exec(
+      "CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN "
+      "SELECT RAISE(ABORT, 'database or disk is full'); END");
+  auto added = call("add_document", {{"id", "unlogged"}, {"title", "t"}, {"text", "ghost words"}});
+  EXPECT_TRUE(is_error(added)) << added;
+  EXPECT_FALSE(store_->exists("unlogged")) << "the write stayed without its audit row";
+  auto deleted = call("delete_document", {{"id", "refunds"}});
+  EXPECT_TRUE(is_error(deleted)) << deleted;
+  EXPECT_TRUE(store_->exists("refunds"));
+  // A read whose row cannot be written is not answered either.
+  auto found = call("search", {{"query", "refund"}});
+  EXPECT_TRUE(is_error(found)) << found;
+  EXPECT_EQ(text_of(found).find("Bicycles"), std::string::npos);
+  store_->database().exec("DROP TRIGGER audit_full");
+  EXPECT_FALSE(is_error(call("search", {{"query", "refund"}})));
+  EXPECT_TRUE(audit_->verify().intact);
+}
+
+TEST_F(ConnectorTest, StoreFailuresDoNotNameTheStoreFile) {
+  start();
+  store_->database().exec(
+      "CREATE TRIGGER documents_locked BEFORE INSERT ON documents BEGIN "
+      "SELECT RAISE(ABORT, 'locked'); END");
+  auto added = call("add_document", {{"title", "t"}, {"text", "words"}});
+  ASSERT_TRUE(is_error(added)) << added;
+  std::string message = text_of(added);
+  EXPECT_EQ(message.find(dir_.string()), std::string::npos) << message;
+  EXPECT_EQ(message.find("sqlite"), std::string::npos) << message;
+  EXPECT_NE(message.find("server's log"), std::string::npos) << message;
+  auto rows = audit_->tail(1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].outcome, "failed");
+  EXPECT_EQ(rows[0].detail.find(dir_.string()), std::string::npos) << rows[0].detail;
+}
+
+TEST_F(ConnectorTest, DocumentUrlsAreWebAddressesOnly) {
+  start();
+  for (std::string bad : {"javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x",
+                          "file:///etc/passwd", "http:///no-host", "https://a b", "https://",
+                          "//example.com/x", "https://ok.example/\x1b[2J"}) {
+    SCOPED_TRACE(bad);
+    auto r = call("add_document", {{"title", "t"}, {"text", "x"}, {"url", bad}});
+    EXPECT_TRUE(is_error(r));
+    EXPECT_NE(text_of(r).find("http:// or https://"), std::string::npos) << text_of(r);
+  }
+  auto ok =
+      call("add_document",
+           {{"id", "web"}, {"title", "t"}, {"text", "x"}, {"url", "HTTPS://Example.com/a?b"}});
+  ASSERT_FALSE(is_error(ok)) << ok;
+  EXPECT_TRUE(is_error(call("update_document", {{"id", "web"}, {"url", "javascript:x"}})));
+  EXPECT_EQ(store_->get("web")->url, "HTTPS://Example.com/a?b");
+  EXPECT_FALSE(is_error(call("update_document", {{"id", "web"}, {"url", "http://b.example"}})));
+}
+
+TEST_F(ConnectorTest, IndexedFilesAreNotWritableThroughTheTools) {
+  kn::Document file;
+  file.id = "0123456789abcdef";  // the shape of document_id_for_path
+  file.title = "Handbook";
+  file.text = "The handbook as indexed.";
+  file.url = "https://docs.example/handbook";
+  file.path = "/srv/docs/handbook.md";
+  file.content_hash = "h";
+  store_->put(file);
+  start();
+  auto update = call("update_document", {{"id", file.id}, {"text", "Rewritten by a client."}});
+  ASSERT_TRUE(is_error(update)) << update;
+  EXPECT_NE(text_of(update).find("indexed file"), std::string::npos) << text_of(update);
+  EXPECT_EQ(text_of(update).find("/srv/docs"), std::string::npos) << text_of(update);
+  EXPECT_EQ(store_->get(file.id)->text, "The handbook as indexed.");
+  // Nor can a client take an id an indexed file has, or will have.
+  auto taken = call("add_document", {{"id", "fedcba9876543210"}, {"title", "t"}, {"text", "x"}});
+  ASSERT_TRUE(is_error(taken)) << taken;
+  EXPECT_NE(text_of(taken).find("16 hexadecimal digits"), std::string::npos) << text_of(taken);
+  EXPECT_FALSE(store_->exists("fedcba9876543210"));
+}
+
+TEST_F(ConnectorTest, AResourceReadThatFailsDoesNotNameTheStoreFile) {
+  start();
+  store_->database().exec("DROP TABLE documents");
+  auto r = request("resources/read", {{"uri", "mcpp://doc/refunds"}});
+  ASSERT_TRUE(r.as_object().contains("error")) << r;
+  EXPECT_EQ(r.at("error").at("code"), -32603);
+  std::string message(r.at("error").at("message").as_string());
+  EXPECT_EQ(message.find(dir_.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("server's log"), std::string::npos) << message;
 }

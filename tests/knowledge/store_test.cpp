@@ -305,3 +305,65 @@ TEST(Indexer, WatchFollowsChanges) {
   stop = true;
   watcher.join();
 }
+
+// ---- the bounds on one query's work (issue 17, finding 7) ----
+
+std::string query_error(std::string_view query) {
+  try {
+    kn::fts_query(query);
+  } catch (const kn::QueryError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+TEST(FtsQuery, ShortPrefixesAreTooBroad) {
+  for (std::string q : {"a*", "ab*", "refund a*", "\xc3\xa9t*"}) {
+    std::string why = query_error(q);
+    EXPECT_NE(why.find("query too broad"), std::string::npos) << q << ": " << why;
+    EXPECT_NE(why.find("at least 3 letters"), std::string::npos) << why;
+  }
+  EXPECT_EQ(kn::fts_query("abc*"), "\"abc\"*");
+  EXPECT_EQ(kn::fts_query("\xc3\xa9t\xc3\xa9*"), "\"\xc3\xa9t\xc3\xa9\"*");
+  // The 26 one-letter prefixes of the finding.
+  std::string letters;
+  for (char c = 'a'; c <= 'z'; ++c) letters += std::string(1, c) + "* ";
+  EXPECT_NE(query_error(letters).find("query too broad"), std::string::npos);
+}
+
+TEST(FtsQuery, AtMostFourPrefixesAndThirtyTwoTerms) {
+  EXPECT_NO_THROW(kn::fts_query("abc* bcd* cde* def*"));
+  std::string why = query_error("abc* bcd* cde* def* efg*");
+  EXPECT_NE(why.find("at most 4 prefix searches"), std::string::npos) << why;
+  std::string words;
+  for (int i = 0; i < 32; ++i) words += "w" + std::to_string(i) + " ";
+  EXPECT_NO_THROW(kn::fts_query(words));
+  why = query_error(words + "one-more");
+  EXPECT_NE(why.find("more than 32 words or phrases"), std::string::npos) << why;
+}
+
+TEST(Store, ASearchOverItsTimeBudgetIsRefusedAsTooBroad) {
+  TempDir dir;
+  kn::KnowledgeStore store((dir.path() / "s.sqlite").string());
+  {
+    auto tx = store.transaction();
+    for (int i = 0; i < 300; ++i) {
+      store.put(doc("d" + std::to_string(i), "common title " + std::to_string(i),
+                    "common words in every document, number " + std::to_string(i)));
+    }
+    tx.commit();
+  }
+  EXPECT_EQ(store.search("common").size(), 10u);  // the default budget is ample
+  // One nanosecond: over at SQLite's first progress check, however fast the machine.
+  store.set_query_budget(std::chrono::nanoseconds(1));
+  try {
+    store.search("common");
+    FAIL() << "the search ran past its budget";
+  } catch (const kn::QueryError& e) {
+    EXPECT_NE(std::string(e.what()).find("query too broad"), std::string::npos) << e.what();
+  }
+  // The handler is gone after the search: other statements on the store run normally.
+  EXPECT_EQ(store.count(), 300);
+  store.set_query_budget(std::chrono::nanoseconds(0));  // no limit
+  EXPECT_EQ(store.search("common").size(), 10u);
+}

@@ -8,6 +8,7 @@
 
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <thread>
 
 #include "http_test_client.hpp"
 
@@ -291,6 +292,124 @@ TEST(HttpConnection, AResponseSayingConnectionCloseEndsTheConnection) {
   EXPECT_EQ(r.body(), "bye");
   EXPECT_EQ(r["Connection"], "close");
   EXPECT_TRUE(c.closed());
+}
+
+// ---- framing the server must not guess at (RFC 9112 sections 3.2 and 6.1) ----
+
+// Sends `wire` and expects a 400 whose message contains `says`, then the connection closed.
+void expect_refused(std::uint16_t port, const std::string& wire, std::string_view says) {
+  RawClient c(port);
+  c.write(wire);
+  auto r = c.read();
+  EXPECT_EQ(r.result(), http::status::bad_request) << wire;
+  EXPECT_NE(r.body().find(says), std::string::npos) << r.body();
+  EXPECT_EQ(r["Connection"], "close");
+  EXPECT_TRUE(c.closed());
+}
+
+TEST(HttpFraming, AnUnknownTransferCodingWithContentLengthIsRefused) {
+  Server server;
+  RunningHttpServer http(server);
+  std::string body = initialize_body(20);
+  expect_refused(http.port(), post(body, "1.1", "Transfer-Encoding: xchunked\r\n") /* CL follows */,
+                 "Transfer-Encoding");
+}
+
+TEST(HttpFraming, AnUnknownTransferCodingWithoutContentLengthIsRefused) {
+  Server server;
+  RunningHttpServer http(server);
+  // Without the check the "body" would be read as the next request.
+  std::string smuggled = post(initialize_body(21));
+  expect_refused(http.port(),
+                 "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: xchunked\r\n\r\n" +
+                     smuggled,
+                 "xchunked");
+}
+
+TEST(HttpFraming, ACodingBeforeChunkedIsRefused) {
+  Server server;
+  RunningHttpServer http(server);
+  expect_refused(http.port(),
+                 std::string("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+                 "gzip");
+}
+
+TEST(HttpFraming, TwoHostHeadersAreRefused) {
+  Server server;
+  RunningHttpServer http(server);
+  expect_refused(http.port(), post(initialize_body(22), "1.1", "Host: evil.example\r\n"),
+                 "more than one Host");
+}
+
+TEST(HttpFraming, AnHttp11RequestWithoutHostIsRefused) {
+  Server server;
+  RunningHttpServer http(server);
+  expect_refused(http.port(), "GET /mcp HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n",
+                 "needs a Host");
+}
+
+TEST(HttpFraming, ChunkedInAnyCaseStillWorks) {
+  Server server;
+  RunningHttpServer http(server);
+  RawClient c(http.port());
+  std::string body = initialize_body(23);
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  c.write(
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Accept: application/json, text/event-stream\r\nTransfer-Encoding:  Chunked \r\n\r\n" +
+      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+  auto r = c.read();
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(id_of(r), json::value(23));
+}
+
+// ---- lingering close (RFC 9112 section 9.6) ----
+
+TEST(HttpLingeringClose, AClientThatWritesItsWholeBodyBeforeReadingGets413) {
+  Server server;
+  HttpOptions o;
+  o.max_body_bytes = 64 * 1024;
+  RunningHttpServer http(server, o);
+  RawClient c(http.port());
+  // Like Python's http.client: the whole request goes out (blocking) before the response is
+  // read. Closed at once, the server would leave unread bytes and the kernel would reset the
+  // connection: the write fails and the 413 is lost.
+  const std::size_t body_size = 24u << 20;
+  std::string head =
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Accept: application/json, text/event-stream\r\nContent-Length: " +
+      std::to_string(body_size) + "\r\n\r\n";
+  boost::system::error_code write_error;
+  std::thread writer([&] {
+    c.write_some(head, write_error);
+    std::string block(1u << 20, ' ');
+    for (std::size_t sent = 0; sent < body_size && !write_error; sent += block.size()) {
+      c.write_some(block, write_error);
+    }
+  });
+  writer.join();
+  EXPECT_FALSE(write_error) << write_error.message();
+  auto r = c.read();
+  EXPECT_EQ(r.result(), http::status::payload_too_large);
+  EXPECT_TRUE(c.closed());
+}
+
+TEST(HttpLingeringClose, AClientThatNeverStopsSendingIsCutOff) {
+  Server server;
+  HttpOptions o;
+  o.max_body_bytes = 1024;
+  RunningHttpServer http(server, o);
+  RawClient c(http.port());
+  c.write("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999999\r\n\r\n");
+  auto started = std::chrono::steady_clock::now();
+  boost::system::error_code ec;
+  std::string block(1u << 20, 'x');
+  while (!ec && std::chrono::steady_clock::now() - started < 20s) c.write_some(block, ec);
+  // The drain is bounded (by time and bytes): the server closes while the client still writes.
+  EXPECT_TRUE(ec) << "the server read for 20 s";
 }
 
 }  // namespace
