@@ -428,10 +428,12 @@ TEST(ModelClient, CancellingDuringARetryWaitStopsWaiting) {
   ModelConfig config = config_for(endpoint);
   config.max_retries = 5;
   std::stop_source stop;
-  Outcome o = complete(config, user_says("status 500\nsay never"), &stop);
+  Outcome o = complete(config, user_says("status 429\nsay never"), &stop);
   ASSERT_TRUE(o.error);
   EXPECT_EQ(o.error->kind(), ModelError::Kind::kCancelled);
-  EXPECT_EQ(o.retry_waits.size(), 1u);
+  ASSERT_EQ(o.retry_waits.size(), 1u);
+  EXPECT_EQ(o.retry_waits[0], 1000ms);
+  EXPECT_LT(o.took, 900ms) << "did not wait out the Retry-After";
   EXPECT_EQ(endpoint.requests().size(), 1u);
 }
 
