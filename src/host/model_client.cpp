@@ -60,6 +60,9 @@ namespace {
 constexpr std::size_t kErrorBodyLimit = 64 * 1024;
 constexpr milliseconds kErrorBodyTimeout{5'000};
 constexpr milliseconds kFirstBackoff{500};
+// After [DONE]: how long and how many pieces to wait for the end of the body.
+constexpr milliseconds kTailTimeout{200};
+constexpr int kTailReads = 4;
 
 }  // namespace
 
@@ -339,7 +342,15 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
     throw;
   }
   if (done) {
-    response->close();  // anything after [DONE] is not read; the connection is not reused
+    // Read the body's end (it follows [DONE] at once) so that the connection serves the next
+    // request: over TLS that saves a handshake per model call. A server that keeps the stream
+    // open gets its connection dropped instead.
+    try {
+      for (int i = 0; i < kTailReads && co_await response->read_some(piece, kTailTimeout); ++i) {
+      }
+    } catch (const TransportError&) {
+      if (state.stopped) throw cancelled();
+    }
     co_return assembler.reply();
   }
   if (streamed) {

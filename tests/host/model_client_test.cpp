@@ -465,6 +465,26 @@ TEST(ModelClient, AnUnreachableEndpointIsRetriedThenReported) {
       << o.error->what();
 }
 
+TEST(ModelClient, ReusesItsConnectionForTheNextRequest) {
+  ScriptedModelProcess endpoint;
+  ModelConfig config = config_for(endpoint);
+  std::vector<std::string> answers =
+      run_coroutine([&](asio::any_io_executor ex) -> Task<std::vector<std::string>> {
+        ModelClient client(ex, config);
+        std::vector<std::string> out;
+        for (std::string text : {"say first", "say second\nslow-ms 10"}) {
+          ModelReply r = co_await client.complete(user_says(text), nullptr);
+          out.push_back(r.content);
+        }
+        co_return out;
+      });
+  EXPECT_EQ(answers, (std::vector<std::string>{"first", "second"}));
+  auto requests = endpoint.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].at("connection"), requests[1].at("connection"))
+      << "the stream was read to its end, so its connection went back to the pool";
+}
+
 TEST(ModelClient, AlreadyStoppedDoesNotSend) {
   ScriptedModelProcess endpoint;
   std::stop_source stop;
