@@ -138,9 +138,21 @@ std::string error_detail(const std::string& body) {
   return text;
 }
 
-bool retryable(ModelError::Kind kind) {
-  return kind == ModelError::Kind::kRateLimited || kind == ModelError::Kind::kServer ||
-         kind == ModelError::Kind::kUnreachable;
+bool retryable(const ModelError& e) {
+  ModelError::Kind kind = e.kind();
+  return e.may_retry() &&
+         (kind == ModelError::Kind::kRateLimited || kind == ModelError::Kind::kServer ||
+          kind == ModelError::Kind::kUnreachable);
+}
+
+// The "code" (else "type") of an {"error": {...}} body, e.g. "insufficient_quota".
+std::string error_code(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  const json::value* err = ec ? nullptr : find(v, "error");
+  if (!err || !err->is_object()) return {};
+  if (std::string_view code = find_string(*err, "code"); !code.empty()) return std::string(code);
+  return std::string(find_string(*err, "type"));
 }
 
 std::string trim_slash(std::string url) {
@@ -187,7 +199,7 @@ Task<ModelReply> ModelClient::complete(ModelRequest request, ModelTextHandler on
       failure = e;
     }
     if (state->stopped) throw cancelled();
-    if (!retryable(failure->kind()) || delivered_text || attempt_no >= config_.max_retries) {
+    if (!retryable(*failure) || delivered_text || attempt_no >= config_.max_retries) {
       throw *failure;
     }
     milliseconds wait = failure->retry_after().value_or(kFirstBackoff * (1 << attempt_no));
@@ -263,6 +275,13 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
                        "the model endpoint " + url + " has no model \"" + config_.model + "\" (" +
                            said + "); check the model name and the endpoint URL",
                        status);
+    }
+    if (status == 429 && error_code(error_body) == "insufficient_quota") {
+      throw ModelError(ModelError::Kind::kRateLimited,
+                       "the model endpoint says this key's quota is used up (" + said +
+                           "); check the account's plan and billing",
+                       status)
+          .never_retry();
     }
     if (status == 429) {
       throw ModelError(ModelError::Kind::kRateLimited,
