@@ -3,6 +3,7 @@
 // turned into ModelErrors, safe retries, and cancellation through a stop_token.
 #include "host/model_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -160,6 +161,12 @@ std::string trim_slash(std::string url) {
   return url;
 }
 
+// "300 ms", "2 s".
+std::string duration_text(milliseconds d) {
+  if (d.count() < 1000) return std::to_string(d.count()) + " ms";
+  return std::to_string((d.count() + 999) / 1000) + " s";
+}
+
 std::string shorten(std::string_view s, std::size_t n) {
   if (s.size() <= n) return std::string(s);
   return std::string(s.substr(0, n)) + "...";
@@ -202,14 +209,17 @@ Task<ModelReply> ModelClient::complete(ModelRequest request, ModelTextHandler on
     if (!retryable(*failure) || delivered_text || attempt_no >= config_.max_retries) {
       throw *failure;
     }
-    milliseconds wait = failure->retry_after().value_or(kFirstBackoff * (1 << attempt_no));
-    if (wait > config_.max_retry_wait) {
-      throw ModelError(failure->kind(),
-                       std::string(failure->what()) + "; the endpoint asks to wait " +
-                           std::to_string(wait.count() / 1000) + " s, longer than the " +
-                           std::to_string(config_.max_retry_wait.count() / 1000) +
-                           " s this client waits",
-                       failure->http_status(), failure->retry_after());
+    milliseconds wait =
+        std::min(kFirstBackoff * (1 << std::min(attempt_no, 16)), config_.max_retry_wait);
+    if (auto asked = failure->retry_after()) {
+      if (*asked > config_.max_retry_wait) {
+        throw ModelError(failure->kind(),
+                         std::string(failure->what()) + "; the endpoint asks to wait " +
+                             duration_text(*asked) + ", longer than the " +
+                             duration_text(config_.max_retry_wait) + " this client waits",
+                         failure->http_status(), failure->retry_after());
+      }
+      wait = *asked;
     }
     if (on_retry) on_retry(*failure, wait);
     asio::steady_timer timer(ex, wait);
@@ -228,6 +238,12 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
                       {"Accept", "text/event-stream, application/json"}};
   if (!config_.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + config_.api_key);
 
+  if (url_origin(url).empty()) {
+    throw ModelError(ModelError::Kind::kUnreachable,
+                     "the model endpoint URL \"" + config_.base_url +
+                         "\" is not an http:// or https:// URL (e.g. https://api.openai.com/v1)")
+        .never_retry();
+  }
   std::unique_ptr<HttpResponse> response;
   auto sent_at = Clock::now();
   try {
@@ -238,8 +254,8 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
     if (config_.timeout.count() > 0 && Clock::now() - sent_at >= config_.timeout) {
       throw ModelError(ModelError::Kind::kTimeout,
                        "the model endpoint " + url + " did not answer within " +
-                           std::to_string(config_.timeout.count() / 1000) +
-                           " s (a slow model, or raise the timeout)");
+                           duration_text(config_.timeout) +
+                           " (the model may be slow or still loading; raise the timeout)");
     }
     throw ModelError(ModelError::Kind::kUnreachable,
                      std::string("cannot reach the model endpoint: ") + e.what() +
@@ -334,7 +350,7 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
         if (config_.timeout.count() > 0 && Clock::now() - read_at >= config_.timeout) {
           throw ModelError(ModelError::Kind::kTimeout,
                            "the model endpoint stopped sending its answer for " +
-                               std::to_string(config_.timeout.count() / 1000) + " s");
+                               duration_text(config_.timeout));
         }
         throw ModelError(ModelError::Kind::kStreamBroken,
                          std::string("the model's answer broke off before it was complete (") +

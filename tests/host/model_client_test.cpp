@@ -344,7 +344,8 @@ TEST(ModelClient, ARetryAfterLongerThanTheClientWaitsIsReportedAtOnce) {
   Outcome o = complete(config, user_says("status 429\nsay never"));
   ASSERT_TRUE(o.error);
   EXPECT_EQ(o.error->kind(), ModelError::Kind::kRateLimited);
-  EXPECT_NE(std::string(o.error->what()).find("asks to wait 1 s"), std::string::npos)
+  EXPECT_NE(std::string(o.error->what()).find("asks to wait 1 s, longer than the 500 ms"),
+            std::string::npos)
       << o.error->what();
   EXPECT_EQ(endpoint.requests().size(), 1u);
 }
@@ -444,6 +445,8 @@ TEST(ModelClient, ATimeoutSaysSo) {
   Outcome o = complete(config, user_says("slow-ms 1500\nsay late"));
   ASSERT_TRUE(o.error);
   EXPECT_EQ(o.error->kind(), ModelError::Kind::kTimeout);
+  EXPECT_NE(std::string(o.error->what()).find("within 300 ms"), std::string::npos)
+      << o.error->what();
   EXPECT_LT(o.took, 1500ms);
 }
 
@@ -483,6 +486,19 @@ TEST(ModelClient, ReusesItsConnectionForTheNextRequest) {
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].at("connection"), requests[1].at("connection"))
       << "the stream was read to its end, so its connection went back to the pool";
+}
+
+TEST(ModelClient, ABaseUrlThatIsNotHttpIsReportedWithoutRetrying) {
+  ModelConfig config;
+  config.base_url = "localhost:11434/v1";
+  config.model = "m";
+  Outcome o = complete(config, user_says("say hi"));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->kind(), ModelError::Kind::kUnreachable);
+  EXPECT_TRUE(o.retry_waits.empty());
+  EXPECT_NE(std::string(o.error->what()).find("\"localhost:11434/v1\" is not an http://"),
+            std::string::npos)
+      << o.error->what();
 }
 
 TEST(ModelClient, AlreadyStoppedDoesNotSend) {
