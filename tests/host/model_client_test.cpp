@@ -275,6 +275,46 @@ TEST(ModelClient, ReplayedHistoryIsAcceptedAndToolResultsReachTheModel) {
             "Tool results:\n[payments__refund] The person declined this call.");
 }
 
+TEST(ModelClient, ThenStartsTheNextStepOfATurn) {
+  ScriptedModelProcess endpoint;
+  ModelConfig config = config_for(endpoint);
+  ModelRequest r = user_says(
+      "call refund {\"charge_id\":\"ch_1\",\"amount_cents\":1250}\nthen\n"
+      "say Refunded; telling the team.\ncall chat__post_message {\"channel\":\"billing\"}",
+      payment_tools());
+  std::vector<std::string> answered;
+  for (int step = 0; step < 3; ++step) {
+    Outcome o = complete(config, r);
+    ASSERT_FALSE(o.error) << o.error->what();
+    std::string calls;
+    for (const auto& c : o.reply->tool_calls) calls += " " + c.name;
+    answered.push_back(o.reply->content + calls);
+    if (o.reply->tool_calls.empty()) break;
+    r.messages.push_back(
+        {.role = "assistant", .content = o.reply->content, .tool_calls = o.reply->tool_calls});
+    for (const auto& c : o.reply->tool_calls) {
+      r.messages.push_back({.role = "tool", .content = "ok " + c.name, .tool_call_id = c.id});
+    }
+  }
+  EXPECT_EQ(answered, (std::vector<std::string>{
+                          " payments__refund", "Refunded; telling the team. chat__post_message",
+                          "Tool results:\n[chat__post_message] ok chat__post_message"}));
+}
+
+TEST(ModelClient, AnUnansweredToolCallIsRefusedByTheEndpoint) {
+  ScriptedModelProcess endpoint;
+  ModelRequest r = user_says("say hi");
+  r.messages.push_back(
+      {.role = "assistant", .tool_calls = {{.id = "call_1", .name = "x", .arguments = "{}"}}});
+  r.messages.push_back({.role = "user", .content = "say again"});
+  Outcome o = complete(config_for(endpoint), r);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->kind(), ModelError::Kind::kBadRequest);
+  EXPECT_NE(std::string(o.error->what()).find("did not have response messages: call_1"),
+            std::string::npos)
+      << o.error->what();
+}
+
 TEST(ModelClient, AnOrphanToolMessageIsRefusedWithTheEndpointsMessage) {
   ScriptedModelProcess endpoint;
   ModelRequest r = user_says("say hi");
