@@ -101,7 +101,7 @@ TEST_F(ConnectorPoolTest, ConnectsTheConformanceFixtureAndSyncsTheStore) {
   store_->add_connector(fixture("conf"));
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
-    co_await pool.connect_named({});
+    co_await pool.connect_named(std::vector<std::string>());
     const ConnectorStatus* s = pool.status("conf");
     EXPECT_NE(s, nullptr);
     if (!s) co_return;
@@ -112,7 +112,7 @@ TEST_F(ConnectorPoolTest, ConnectsTheConformanceFixtureAndSyncsTheStore) {
     EXPECT_FALSE(s->resources.empty());
     EXPECT_FALSE(s->prompts.empty());
     EXPECT_NE(pool.client("conf"), nullptr);
-    auto result = co_await pool.call_tool("conf", "test_simple_text", {});
+    auto result = co_await pool.call_tool(std::string("conf"), std::string("test_simple_text"), {});
     EXPECT_FALSE(result.is_error);
     co_await pool.close();
   });
@@ -126,12 +126,14 @@ TEST_F(ConnectorPoolTest, FollowsToolsListChangedAndReportsTheDiff) {
   std::vector<ToolDiff> diffs;
   ConnectorPoolOptions options;
   options.on_tools_changed = [&](const ToolDiff& d) { diffs.push_back(d); };
+  store_->add_connector(fixture("conf"));  // so the listing is synced into the store
+  std::vector<ConnectorSpec> specs{fixture("conf")};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
-    co_await pool.connect({fixture("conf")});
+    co_await pool.connect(specs);
     EXPECT_EQ(pool.status("conf")->state, ConnectorState::kConnected);
     EXPECT_EQ(diffs.size(), 1u);  // the first listing: every tool added
-    co_await pool.call_tool("conf", "test_trigger_tool_change", {});
+    co_await pool.call_tool(std::string("conf"), std::string("test_trigger_tool_change"), {});
     for (int i = 0; i < 100 && diffs.size() < 2; ++i) co_await sleep_for(50ms);
     co_await pool.close();
   });
@@ -171,9 +173,10 @@ TEST_F(ConnectorPoolTest, OneFailingConnectorLeavesTheOthersWorking) {
   secret.env = {{"TOKEN", "env:MCPP_TEST_UNSET_SECRET"}};
   ConnectorSpec off = fixture("off");
   off.enabled = false;
+  std::vector<ConnectorSpec> specs{fixture("good"), web_spec, missing, secret, off};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_);
-    co_await pool.connect({fixture("good"), web_spec, missing, secret, off});
+    co_await pool.connect(specs);
     EXPECT_EQ(pool.status("good")->state, ConnectorState::kConnected);
     EXPECT_EQ(pool.status("web")->state, ConnectorState::kError);
     EXPECT_EQ(pool.status("missing")->state, ConnectorState::kError);
@@ -185,10 +188,10 @@ TEST_F(ConnectorPoolTest, OneFailingConnectorLeavesTheOthersWorking) {
         << pool.status("secret")->reason;
     EXPECT_EQ(pool.status("off")->state, ConnectorState::kDisabled);
     EXPECT_EQ(pool.client("web"), nullptr);
-    auto result = co_await pool.call_tool("good", "test_simple_text", {});
+    auto result = co_await pool.call_tool(std::string("good"), std::string("test_simple_text"), {});
     EXPECT_FALSE(result.is_error);
     try {
-      co_await pool.call_tool("web", "x", {});
+      co_await pool.call_tool(std::string("web"), std::string("x"), {});
       ADD_FAILURE() << "a call to a connector in error went through";
     } catch (const HostStoreError& e) {
       EXPECT_NE(std::string(e.what()).find("connector 'web' is error"), std::string::npos)
@@ -205,9 +208,10 @@ TEST_F(ConnectorPoolTest, OneFailingConnectorLeavesTheOthersWorking) {
 
 TEST_F(ConnectorPoolTest, AServerThatDiesIsAnErrorWithTheReason) {
   if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
+  std::vector<ConnectorSpec> specs{fake("dies", {{"FAKE_DIE_ON_LIST", "1"}})};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_);
-    co_await pool.connect({fake("dies", {{"FAKE_DIE_ON_LIST", "1"}})});
+    co_await pool.connect(specs);
     const ConnectorStatus* s = pool.status("dies");
     EXPECT_EQ(s->state, ConnectorState::kError);
     EXPECT_NE(s->reason.find("listing its tools failed"), std::string::npos) << s->reason;
@@ -227,10 +231,11 @@ TEST_F(ConnectorPoolTest, MalformedToolsAreSkippedWithAWarning) {
   std::vector<std::string> warnings;
   ConnectorPoolOptions options;
   options.on_warning = [&](const std::string&, std::string_view w) { warnings.emplace_back(w); };
+  std::vector<std::string> names{"m"};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
     store_->add_connector(fake("m", {{"FAKE_TOOLS_FILE", tools}}));
-    co_await pool.connect_named({"m"});
+    co_await pool.connect_named(names);
     const ConnectorStatus* s = pool.status("m");
     EXPECT_EQ(s->state, ConnectorState::kConnected) << s->reason;
     EXPECT_EQ(s->tools.size(), 1u);
@@ -248,10 +253,11 @@ TEST_F(ConnectorPoolTest, AHugeToolListIsRefused) {
   if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
   ConnectorPoolOptions options;
   options.max_tools = 100;
+  std::vector<std::string> names{"huge"};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
     store_->add_connector(fake("huge", {{"FAKE_TOOL_COUNT", "2000"}}));
-    co_await pool.connect_named({"huge"});
+    co_await pool.connect_named(names);
     const ConnectorStatus* s = pool.status("huge");
     EXPECT_EQ(s->state, ConnectorState::kError);
     EXPECT_NE(s->reason.find("lists 2000 tools, more than the 100"), std::string::npos)
@@ -291,15 +297,17 @@ TEST_F(ConnectorPoolTest, ServerEverythingListsToolsResourcesAndPrompts) {
   s.name = "everything";
   s.command = kNode;
   s.args = {kEverything, "stdio"};
+  std::vector<ConnectorSpec> specs{s};
+  json::object echo_args{{"message", "hi"}};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_);
-    co_await pool.connect({s});
+    co_await pool.connect(specs);
     const ConnectorStatus* st = pool.status("everything");
     EXPECT_EQ(st->state, ConnectorState::kConnected) << st->reason;
     EXPECT_GT(st->tools.size(), 3u);
     EXPECT_FALSE(st->resources.empty());
     EXPECT_FALSE(st->prompts.empty());
-    auto echo = co_await pool.call_tool("everything", "echo", {{"message", "hi"}});
+    auto echo = co_await pool.call_tool(std::string("everything"), std::string("echo"), echo_args);
     EXPECT_NE(echo.text().find("hi"), std::string::npos) << echo.text();
     co_await pool.close();
   });
