@@ -148,6 +148,17 @@ int with_pool(HostStore& store, const Common& c, std::vector<ConnectorSpec> spec
   return rc;
 }
 
+// `text` made terminal-safe, each of its lines after the first indented by `indent`.
+std::string indented(std::string_view text, std::string_view indent) {
+  std::string safe = terminal_safe(text);
+  std::string out;
+  for (char ch : safe) {
+    out += ch;
+    if (ch == '\n') out += indent;
+  }
+  return out;
+}
+
 // Prints a connector that did not connect; returns its exit code.
 int report_unconnected(const ConnectorStatus& s) {
   std::cerr << "mcpp: connector " << s.name << ": " << to_string(s.state)
@@ -318,7 +329,7 @@ int run_show(const Common& c, const std::string& name) {
       if (!s.instructions.empty()) {
         std::cout << "  instructions (" << (s.use_instructions ? "given to the model" : "not used")
                   << "):\n";
-        std::cout << "    " << terminal_safe(s.instructions) << "\n";
+        std::cout << "    " << indented(s.instructions, "    ") << "\n";
       }
       std::cout << "\nTools (" << s.tools.size() << "):\n";
       for (const auto& t : s.tools) {
@@ -329,7 +340,8 @@ int run_show(const Common& c, const std::string& name) {
         if (record && !record->enabled) std::cout << " (off)";
         if (record && record->changed()) std::cout << " (changed: not accepted)";
         std::cout << "\n";
-        if (!t.description.empty()) std::cout << "      " << terminal_safe(t.description) << "\n";
+        if (!t.description.empty())
+          std::cout << "      " << indented(t.description, "      ") << "\n";
         std::cout << "      input: " << terminal_safe(json::serialize(t.input_schema), false)
                   << "\n";
         if (t.output_schema) {
