@@ -600,13 +600,26 @@ CLI::App* add_host_commands(CLI::App& app) {
 
   auto* policy = host->add_subcommand("policy", "Rules allow|ask|deny CONNECTOR/TOOL-GLOB");
   policy->require_subcommand(1);
-  auto plist = std::make_shared<Common>();
-  auto* pl = leaf(policy, "list", "The stored rules", *plist);
+  struct ListArgs {
+    Common common;
+    std::string policy_file;
+  };
+  auto plist = std::make_shared<ListArgs>();
+  auto* pl = leaf(policy, "list", "The stored rules (and those of --policy FILE)", plist->common);
+  pl->add_option("--policy", plist->policy_file,
+                 "A policy file to merge: one rule per line (`allow payments/list_*`), # comments");
   pl->callback([plist] {
-    throw CLI::RuntimeError(guarded("host policy list", *plist, [&](HostStore& store) {
+    throw CLI::RuntimeError(guarded("host policy list", plist->common, [&](HostStore& store) {
       auto rules = store.policy_rules();
+      if (!plist->policy_file.empty()) {
+        auto from_file = read_policy_file(plist->policy_file);
+        rules.insert(rules.end(), from_file.begin(), from_file.end());
+      }
       if (rules.empty()) std::cout << "no rules (reads run, writes ask)\n";
-      for (const auto& rule : rules) std::cout << rule.text() << "\n";
+      for (const auto& rule : rules) {
+        std::cout << rule.text() << (plist->policy_file.empty() ? "" : "  (" + rule.source + ")")
+                  << "\n";
+      }
       return kOk;
     }));
   });

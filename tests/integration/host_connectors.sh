@@ -128,6 +128,11 @@ expect 0 'added allow words/lookup' "$MCPP" host policy add allow words/lookup
 expect 0 'deny \*/delete_\*' "$MCPP" host policy list
 expect 2 "unknown action 'permit'" "$MCPP" host policy add permit 'a/b'
 expect 2 "must be CONNECTOR/TOOL" "$MCPP" host policy add allow nope
+printf '# team rules\nallow words/*\n\nask */erase  # careful\n' >"$WORK/policy.txt"
+expect 0 'ask \*/erase  \(.*policy.txt:4\)' "$MCPP" host policy list --policy "$WORK/policy.txt"
+expect 0 'deny \*/delete_\*  \(store\)' "$MCPP" host policy list --policy "$WORK/policy.txt"
+printf 'allow words\n' >"$WORK/bad-policy.txt"
+expect 2 'bad-policy.txt:1: bad policy rule' "$MCPP" host policy list --policy "$WORK/bad-policy.txt"
 expect 0 'removed allow words/lookup' "$MCPP" host policy remove allow words/lookup
 expect 2 "no rule 'allow words/lookup'" "$MCPP" host policy remove allow words/lookup
 expect 0 'model: llama3' "$MCPP" host config --llm-url http://localhost:11434/v1 --model llama3 --api-key-env OLLAMA_KEY
