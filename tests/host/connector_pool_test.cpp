@@ -320,6 +320,56 @@ TEST_F(ConnectorPoolTest, ServerEverythingListsToolsResourcesAndPrompts) {
   });
 }
 
+TEST_F(ConnectorPoolTest, AServerThatWillNotExitIsKilledSoon) {
+  if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
+  std::vector<ConnectorSpec> specs{fake("stubborn", {{"FAKE_LINGER", "1"}})};
+  std::chrono::milliseconds closing{};
+  run([&](asio::any_io_executor ex) -> Task<void> {
+    ConnectorPool pool(ex, *store_);
+    co_await pool.connect(specs);
+    EXPECT_EQ(pool.status("stubborn")->state, ConnectorState::kConnected);
+    auto start = std::chrono::steady_clock::now();
+    co_await pool.close();
+    closing = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+  });
+  // stdin closed, 0.5 s, SIGTERM (ignored), 0.5 s, SIGKILL: about 1 s, not the client's 4 s.
+  EXPECT_LT(closing, 2500ms) << "closing took " << closing.count() << " ms";
+}
+
+TEST_F(ConnectorPoolTest, ServerMemoryWorksAsAConnector) {
+  const std::string memory =
+      std::string(MCPP_SOURCE_DIR) +
+      "/.deps/node_modules/@modelcontextprotocol/server-memory/dist/index.js";
+  if (!have_node() || !fs::exists(memory)) GTEST_SKIP() << "no server-memory in .deps";
+  ConnectorSpec s = fake("memory", {{"MEMORY_FILE_PATH", (dir_ / "memory.jsonl").string()}});
+  s.args = {memory};
+  store_->add_connector(s);
+  std::vector<std::string> names{"memory"};
+  json::object entity{{"name", "Ada"},
+                      {"entityType", "person"},
+                      {"observations", json::array{"wrote the first program"}}};
+  json::object create_args{{"entities", json::array{entity}}};
+  json::object no_args;
+  std::string graph;
+  run([&](asio::any_io_executor ex) -> Task<void> {
+    ConnectorPool pool(ex, *store_);
+    co_await pool.connect_named(names);
+    const ConnectorStatus* st = pool.status("memory");
+    EXPECT_EQ(st->state, ConnectorState::kConnected) << st->reason;
+    auto created =
+        co_await pool.call_tool(std::string("memory"), std::string("create_entities"), create_args);
+    EXPECT_FALSE(created.is_error) << created.text();
+    auto read = co_await pool.call_tool(std::string("memory"), std::string("read_graph"), no_args);
+    graph = read.text();
+    co_await pool.close();
+  });
+  EXPECT_NE(graph.find("wrote the first program"), std::string::npos) << graph;
+  auto record = store_->find_tool("memory", "read_graph");
+  ASSERT_TRUE(record);
+  EXPECT_TRUE(record->read_only_hint()) << json::serialize(record->accepted);
+}
+
 TEST(ConnectorTargets, SecretsAreResolvedAtConnectTime) {
   ::setenv("MCPP_TEST_POOL_TOKEN", "t0k", 1);
   ConnectorSpec h;
