@@ -62,8 +62,7 @@ int guarded(const std::string& command, const Common& c,
     std::cerr << "mcpp " << command << ": " << terminal_safe(e.what()) << "\n";
     return kUsage;
   } catch (const sqlite::Error& e) {
-    std::cerr << "mcpp " << command << ": the host store " << store_path(c) << ": " << e.what()
-              << "\n";
+    std::cerr << "mcpp " << command << ": the host " << e.what() << "\n";
     return kFailed;
   } catch (const std::exception& e) {
     std::cerr << "mcpp " << command << ": " << terminal_safe(e.what()) << "\n";
