@@ -9,6 +9,8 @@
 
 #include "client_commands.hpp"
 #include "fixtures/fixtures.hpp"
+#include "gateway_command.hpp"
+#include "http_address.hpp"
 #include "knowledge/connector.hpp"
 #include "knowledge_commands.hpp"
 #include "serve_auth_options.hpp"
@@ -17,23 +19,6 @@
 #include "mcpp/transport/stdio.hpp"
 
 namespace {
-
-// Splits "HOST:PORT" (HOST may be "[v6]"); throws CLI::ValidationError when malformed.
-std::pair<std::string, std::uint16_t> parse_address(const std::string& s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) throw CLI::ValidationError("--http", "expected HOST:PORT, got " + s);
-  std::string host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned long port = 0;
-  try {
-    port = std::stoul(s.substr(colon + 1));
-  } catch (...) {
-    port = 70000;
-  }
-  if (port > 65535) throw CLI::ValidationError("--http", "bad port in " + s);
-  if (host.empty()) host = "127.0.0.1";
-  return {host, static_cast<std::uint16_t>(port)};
-}
 
 mcpp::HttpServer* g_http = nullptr;
 extern "C" void on_signal(int) {
@@ -73,6 +58,7 @@ int main(int argc, char** argv) {
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
+  add_gateway_command(app);  // apps/mcpp/gateway_command.cpp
 
   CLI11_PARSE(app, argc, argv);
 
@@ -109,7 +95,7 @@ int main(int argc, char** argv) {
 
   mcpp::HttpOptions h;
   try {
-    std::tie(h.host, h.port) = parse_address(http);
+    std::tie(h.host, h.port) = parse_http_address(http);
   } catch (const CLI::Error& e) {
     return app.exit(e);
   }
