@@ -41,7 +41,8 @@ std::set<std::string> tools_at(HttpClient& c, const std::string& endpoint) {
   c.post(json::value{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, {}, endpoint);
   Response list = c.post(HttpClient::request_body(1, "tools/list", {}), {}, endpoint);
   std::set<std::string> names;
-  for (const auto& t : json::parse(list.body()).at("result").at("tools").as_array()) {
+  json::value body = json::parse(list.body());
+  for (const auto& t : body.at("result").at("tools").as_array()) {
     names.insert(std::string(t.at("name").as_string()));
   }
   return names;
