@@ -10,8 +10,8 @@
 #include "gateway/gateway.hpp"
 #include "host/host_store.hpp"
 #include "http_address.hpp"
-#include "serve_auth_options.hpp"
 #include "mcpp/transport/http.hpp"
+#include "serve_auth_options.hpp"
 
 namespace {
 
@@ -63,12 +63,12 @@ int run_gateway(const GatewayCommandOptions& o) {
     mcpp::gateway::Gateway gateway(std::move(config), go);
     gateway.discover();
     h.mounts = gateway.mounts();
-    h.routes.push_back([&gateway](const mcpp::HttpRequestInfo& r)
-                           -> mcpp::Task<std::optional<mcpp::HttpReply>> {
-      if (r.path != "/metrics" || r.method != "GET") co_return std::nullopt;
-      co_return mcpp::HttpReply{
-          200, {{"Content-Type", "text/plain; version=0.0.4"}}, gateway.metrics_text()};
-    });
+    h.routes.push_back(
+        [&gateway](const mcpp::HttpRequestInfo& r) -> mcpp::Task<std::optional<mcpp::HttpReply>> {
+          if (r.path != "/metrics" || r.method != "GET") co_return std::nullopt;
+          co_return mcpp::HttpReply{
+              200, {{"Content-Type", "text/plain; version=0.0.4"}}, gateway.metrics_text()};
+        });
     ServeAuth protection = setup_serve_auth(o.auth, gateway.aggregate(), h);
     mcpp::HttpServer http(gateway.aggregate(), h);
     http.listen();
@@ -120,8 +120,8 @@ int run_accept(const GatewayCommandOptions& o) {
 
 void add_gateway_command(CLI::App& app) {
   auto o = std::make_shared<GatewayCommandOptions>();
-  auto* g = app.add_subcommand(
-      "gateway", "Serve the MCP servers of an mcpServers config behind one endpoint");
+  auto* g = app.add_subcommand("gateway",
+                               "Serve the MCP servers of an mcpServers config behind one endpoint");
   g->add_option("--config", o->config,
                 "mcpServers JSON (Claude Desktop, Cursor, VS Code shapes, plus gateway keys)");
   g->add_option("--http", o->http, "Listen on HOST:PORT")->capture_default_str();

@@ -14,10 +14,10 @@
 #include "http_address.hpp"
 #include "knowledge/connector.hpp"
 #include "knowledge_commands.hpp"
-#include "serve_auth_options.hpp"
 #include "mcpp/server.hpp"
 #include "mcpp/transport/http.hpp"
 #include "mcpp/transport/stdio.hpp"
+#include "serve_auth_options.hpp"
 
 namespace {
 
@@ -43,10 +43,13 @@ int main(int argc, char** argv) {
   serve->add_option("--http", http, "Listen on HOST:PORT (endpoint /mcp, legacy SSE at /sse)")
       ->capture_default_str();
   serve->add_flag("--stdio", use_stdio, "Serve one client on stdin/stdout instead of HTTP");
-  serve->add_option("--fixture", fixture,
-                    "Serve a built-in server instead of the store: conformance or bench")
+  serve
+      ->add_option("--fixture", fixture,
+                   "Serve a built-in server instead of the store: conformance or bench")
       ->check(CLI::IsMember({"conformance", "bench"}));
-  serve->add_option("--threads", threads, "Server threads")->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--threads", threads, "Server threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   serve->add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
   serve->add_option("--allow-origin", allowed_origins, "Allowed Origin (repeatable)");
@@ -59,8 +62,9 @@ int main(int argc, char** argv) {
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
-  add_connectors_commands(app);  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
-  add_gateway_command(app);     // apps/mcpp/gateway_command.cpp
+  add_connectors_commands(
+      app);                  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
+  add_gateway_command(app);  // apps/mcpp/gateway_command.cpp
 
   CLI11_PARSE(app, argc, argv);
 

@@ -3,6 +3,7 @@
 // requests an upstream makes during a call routed to the front request that caused it.
 #include "gateway/gateway.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -177,8 +177,9 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
         asio::detached);
     io.run();
 
-    std::string combined = "This gateway serves these MCP servers; each one's tools and prompts "
-                           "are prefixed with its name and two underscores.";
+    std::string combined =
+        "This gateway serves these MCP servers; each one's tools and prompts "
+        "are prefixed with its name and two underscores.";
     for (const auto& u : config_.upstreams) {
       auto it = found.find(u.name());
       ServerOptions so;
@@ -271,8 +272,10 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
       front.title = p.title;
       front.description = p.description;
       for (const auto& a : p.arguments) {
-        front.arguments.push_back(
-            {.name = a.name, .title = a.title, .description = a.description, .required = a.required});
+        front.arguments.push_back({.name = a.name,
+                                   .title = a.title,
+                                   .description = a.description,
+                                   .required = a.required});
       }
       std::weak_ptr<Impl> weak = weak_from_this();
       PromptHandler handler = [weak, upstream = u.name(), name = p.name](
@@ -280,10 +283,8 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
         auto self = weak.lock();
         if (!self) throw RpcError(kInternalError, "the gateway is shutting down");
         std::map<std::string, std::string> args(vars.begin(), vars.end());
-        GetPromptResult r = co_await self->on_strand<GetPromptResult>(
-            self->with_client(upstream, ctx, [name, args](Client& c) -> Task<GetPromptResult> {
-              co_return co_await c.get_prompt(name, args);
-            }));
+        GetPromptResult r =
+            co_await self->on_strand(self->get_prompt_upstream(upstream, name, args, &ctx));
         PromptResult out;
         out.description = r.description;
         out.messages = r.messages;
@@ -314,10 +315,8 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
                                               Context& ctx) -> Task<std::vector<json::object>> {
       auto self = weak.lock();
       if (!self) throw RpcError(kInternalError, "the gateway is shutting down");
-      ReadResourceResult r = co_await self->on_strand<ReadResourceResult>(
-          self->with_client(upstream, ctx, [uri](Client& c) -> Task<ReadResourceResult> {
-            co_return co_await c.read_resource(uri);
-          }));
+      ReadResourceResult r =
+          co_await self->on_strand(self->read_resource_upstream(upstream, uri, &ctx));
       co_return contents_of(r);
     };
     for (const ResourceInfo& r : resources) {
@@ -363,11 +362,12 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
 
   // ---- forwarding --------------------------------------------------------------------------
 
-  // Runs `task` on the gateway's strand and resumes the caller on its own executor.
+  // Runs `task` on the gateway's strand; awaiting the result resumes the caller on its own
+  // executor. (Not a coroutine itself: GCC 12 mishandles by-value awaitable parameters.)
   template <class T>
   Task<T> on_strand(Task<T> task) {
     if (!strand_) throw RpcError(kInternalError, "the gateway is not serving yet");
-    co_return co_await asio::co_spawn(strand_, std::move(task), asio::use_awaitable);
+    return asio::co_spawn(strand_, std::move(task), asio::use_awaitable);
   }
 
   std::string key_of(const UpstreamConfig& u, Context& ctx) const {
@@ -446,8 +446,9 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
   }
 
   // The pool of `key`, its connection to `u` up (started, or restarted with backoff).
-  Task<std::shared_ptr<host::ConnectorPool>> connected_pool(const UpstreamConfig& u, const std::string& key,
-                                            const Context* ctx) {
+  Task<std::shared_ptr<host::ConnectorPool>> connected_pool(const UpstreamConfig& u,
+                                                            const std::string& key,
+                                                            const Context* ctx) {
     PoolEntry& e = pools_[key];
     if (!e.pool) {
       e.pool = std::make_shared<host::ConnectorPool>(strand_, *store_, pool_options(),
@@ -492,7 +493,10 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
       log("[" + u.name() + "] restarting (" + std::to_string(times.size()) + " within " +
           seconds_text(u.restart_window) + ")");
     }
-    co_await e.pool->connect({spec_of(u)});
+    // (A named vector: GCC 12 miscompiles an initializer list inside a co_await.)
+    std::vector<host::ConnectorSpec> specs;
+    specs.push_back(spec_of(u));
+    co_await e.pool->connect(std::move(specs));
     st = e.pool->status(u.name());
     if (!st || st->state != host::ConnectorState::kConnected) {
       throw RpcError(kInternalError, u.name() + " is not available: " +
@@ -501,19 +505,59 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
     co_return e.pool;
   }
 
-  // Runs `f(client)` for `upstream` in the pool of the front request's isolation key.
-  template <class F>
-  auto with_client(std::string upstream, Context& ctx, F f)
-      -> decltype(f(std::declval<Client&>())) {
+  // The upstream's client in the pool of the front request's isolation key, connected.
+  struct Lease {
+    std::shared_ptr<host::ConnectorPool> pool;
+    Client* client = nullptr;
+    std::string key;  // "poolkey\nupstream": where the front request is registered
+  };
+  Task<Lease> acquire(const std::string& upstream, Context& ctx) {
     const UpstreamConfig* u = config_.find(upstream);
     if (!u) throw RpcError(kInternalError, "no upstream " + upstream);
     std::string key = key_of(*u, ctx);
-    std::shared_ptr<host::ConnectorPool> pool = co_await connected_pool(*u, key, &ctx);
-    ActiveCall active(*this, key + "\n" + upstream, ctx);
-    Client* c = pool->client(upstream);
-    if (!c) throw RpcError(kInternalError, upstream + " is not connected");
+    Lease lease;
+    lease.pool = co_await connected_pool(*u, key, &ctx);
+    lease.client = lease.pool->client(upstream);
+    if (!lease.client) throw RpcError(kInternalError, upstream + " is not connected");
+    lease.key = key + "\n" + upstream;
+    co_return lease;
+  }
+
+  Task<CallToolResult> call_tool_upstream(std::string upstream, std::string tool, json::object args,
+                                          std::chrono::milliseconds timeout, Context* front) {
+    Lease lease = co_await acquire(upstream, *front);
+    ActiveCall active(*this, lease.key, *front);
+    RequestOptions ro;
+    ro.timeout = timeout;
+    ro.stop = front->stop_token();
+    ro.on_progress = [front](const Progress& p) {
+      front->progress(p.progress, p.total, p.message);
+    };
     try {
-      co_return co_await f(*c);
+      co_return co_await lease.client->call_tool(std::move(tool), std::move(args), std::move(ro));
+    } catch (const TransportError& e) {
+      throw RpcError(kInternalError, upstream + " failed: " + e.what());
+    }
+  }
+
+  Task<GetPromptResult> get_prompt_upstream(std::string upstream, std::string name,
+                                            std::map<std::string, std::string> args,
+                                            Context* front) {
+    Lease lease = co_await acquire(upstream, *front);
+    ActiveCall active(*this, lease.key, *front);
+    try {
+      co_return co_await lease.client->get_prompt(std::move(name), std::move(args));
+    } catch (const TransportError& e) {
+      throw RpcError(kInternalError, upstream + " failed: " + e.what());
+    }
+  }
+
+  Task<ReadResourceResult> read_resource_upstream(std::string upstream, std::string uri,
+                                                  Context* front) {
+    Lease lease = co_await acquire(upstream, *front);
+    ActiveCall active(*this, lease.key, *front);
+    try {
+      co_return co_await lease.client->read_resource(std::move(uri));
     } catch (const TransportError& e) {
       throw RpcError(kInternalError, upstream + " failed: " + e.what());
     }
@@ -527,11 +571,12 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
                                     " needs the person's confirmation, and this client cannot "
                                     "ask (it does not support elicitation); it was not run.");
       }
-      std::string payload = json::serialize(args);
-      ElicitResult answer =
-          co_await ctx.elicit("Allow " + upstream + " to run '" + tool +
-                                  "' with these arguments?\n\n" + payload,
-                              json::object{{"type", "object"}, {"properties", json::object{}}});
+      std::string question = "Allow " + upstream + " to run '" + tool +
+                             "' with these arguments?\n\n" + json::serialize(args);
+      json::object schema;  // no fields: accept or decline
+      schema["type"] = "object";
+      schema["properties"] = json::object();
+      ElicitResult answer = co_await ctx.elicit(std::move(question), std::move(schema));
       if (!answer.accepted()) {
         co_return ToolResult::error("The person declined this call of '" + tool +
                                     "'; it was not sent to " + upstream + ".");
@@ -549,17 +594,8 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
     } count{*this, upstream, tool, started, failed};
     const UpstreamConfig* u = config_.find(upstream);
     std::chrono::milliseconds timeout = u ? u->timeout : std::chrono::milliseconds(60'000);
-    Context* front = &ctx;
-    CallToolResult r = co_await on_strand<CallToolResult>(with_client(
-        upstream, ctx, [tool, args, timeout, front](Client& c) -> Task<CallToolResult> {
-          RequestOptions ro;
-          ro.timeout = timeout;
-          ro.stop = front->stop_token();
-          ro.on_progress = [front](const Progress& p) {
-            front->progress(p.progress, p.total, p.message);
-          };
-          co_return co_await c.call_tool(tool, args, ro);
-        }));
+    CallToolResult r =
+        co_await on_strand(call_tool_upstream(upstream, tool, std::move(args), timeout, &ctx));
     ToolResult out;
     out.content = std::move(r.content);
     out.structured_content = std::move(r.structured_content);

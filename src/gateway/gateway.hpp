@@ -30,8 +30,8 @@ struct GatewayOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
   // Environment variables every stdio child gets from the gateway's environment (not secrets:
   // what programs need to run), beside its own `env` and `envPassthrough`.
-  std::vector<std::string> base_environment{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ",
-                                            "TMPDIR"};
+  std::vector<std::string> base_environment{"PATH",   "HOME", "USER",  "LANG",
+                                            "LC_ALL", "TZ",   "TMPDIR"};
   // Log lines: warnings, upstream failures and each child's stderr ("[name] line").
   std::function<void(std::string_view)> log;
 };

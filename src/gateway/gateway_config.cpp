@@ -15,7 +15,8 @@ constexpr std::array<std::string_view, 7> kGatewayKeys = {
 
 class KeyReader {
  public:
-  KeyReader(std::string_view source, const std::string& server) : source_(source), server_(server) {}
+  KeyReader(std::string_view source, const std::string& server)
+      : source_(source), server_(server) {}
 
   [[noreturn]] void fail(std::string_view key, std::string_view what) const {
     throw ServerConfigError(std::string(source_) + ": server '" + server_ + "': \"" +
@@ -149,21 +150,12 @@ const UpstreamConfig* GatewayConfig::find(std::string_view name) const {
 
 GatewayConfig parse_gateway_config(std::string_view text, std::string_view source) {
   ServerConfig base = parse_server_config(text, source, kGatewayKeys);
-  // The standard parser validated the file's shape; read our keys from the same objects.
-  json::value root = json::parse(text);
-  const json::object& top = root.as_object();
-  const json::value* servers = top.if_contains("mcpServers");
-  if (!servers) servers = top.if_contains("servers");
   GatewayConfig out;
   out.warnings = std::move(base.warnings);
   for (auto& entry : base.servers) {
     UpstreamConfig u;
     u.server = std::move(entry);
-    if (servers && servers->is_object()) {
-      if (const json::value* o = servers->get_object().if_contains(u.name()); o && o->is_object()) {
-        read_keys(o->get_object(), u, source);
-      }
-    }
+    read_keys(u.server.raw, u, source);
     out.upstreams.push_back(std::move(u));
   }
   return out;

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "host/policy.hpp"
 #include "client/server_config.hpp"
+#include "host/policy.hpp"
 
 namespace mcpp::gateway {
 

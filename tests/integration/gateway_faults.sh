@@ -20,12 +20,14 @@ start_gateway --config "$WORK/servers.json"
 call() { "$MCPP" tools call "$@" --timeout 20; }
 fail() { echo "FAIL: $*"; echo "--- gateway log ---"; tail -40 "$WORK/gateway.log"; exit 1; }
 
-# Isolation: each CLI run is one session. Per-session children forget; a shared child remembers.
-call remember --arg value=alpha --url "http://localhost:$PORT/servers/iso/mcp" >/dev/null
-out=$(call recall --url "http://localhost:$PORT/servers/iso/mcp")
+# Isolation: each stateful CLI run is one session. Per-session children forget; a shared child
+# remembers. (A 2026-07-28 client has no session: its calls share the child of its token's
+# subject, or the anonymous one: see docs/gateway.md.)
+call remember --arg value=alpha --era stateful --url "http://localhost:$PORT/servers/iso/mcp" >/dev/null
+out=$(call recall --era stateful --url "http://localhost:$PORT/servers/iso/mcp")
 [ "$out" = "nothing" ] || fail "a new session saw another session's state: $out"
 call shared__remember --arg value=beta --url "http://localhost:$PORT/mcp" >/dev/null
-out=$(call shared__recall --url "http://localhost:$PORT/mcp")
+out=$(call shared__recall --era stateful --url "http://localhost:$PORT/mcp")
 [ "$out" = "beta" ] || fail "the shared child lost its state: $out"
 echo "ok: isolation (session: fresh child; shared: one child)"
 

@@ -10,7 +10,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  if [ -n "${KEEP_WORK:-}" ]; then echo "work: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
