@@ -416,9 +416,13 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
         auto self = weak.lock();
         Context* front = self ? self->active_context(key, connector) : nullptr;
         if (!front) co_return ElicitationResponse::decline();
-        ElicitResult r = req.mode == "url"
-                             ? co_await front->elicit_url(req.message, req.url, req.elicitation_id)
-                             : co_await front->elicit(req.message, req.requested_schema);
+        // (No co_await inside ?: — GCC 12 destroys the result twice.)
+        ElicitResult r;
+        if (req.mode == "url") {
+          r = co_await front->elicit_url(req.message, req.url, req.elicitation_id);
+        } else {
+          r = co_await front->elicit(req.message, req.requested_schema);
+        }
         co_return ElicitationResponse{r.action, r.content};
       };
       h.elicitation_url_mode = true;
@@ -501,6 +505,15 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
     if (!st || st->state != host::ConnectorState::kConnected) {
       throw RpcError(kInternalError, u.name() + " is not available: " +
                                          (st ? st->reason : std::string("no status")));
+    }
+    // Every log message upstream: the front session filters by its own client's level.
+    if (Client* client = e.pool->client(u.name());
+        client && client->server().capabilities.contains("logging")) {
+      try {
+        co_await client->set_logging_level("debug");
+      } catch (const std::exception& ex) {
+        log("[" + u.name() + "] logging/setLevel refused: " + ex.what());
+      }
     }
     co_return e.pool;
   }
@@ -602,6 +615,8 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
     out.is_error = r.is_error;
     if (const json::value* m = r.raw.if_contains("_meta"); m && m->is_object()) {
       out.meta = m->get_object();
+      // Who answered is the gateway's front server, not the child.
+      out.meta.erase("io.modelcontextprotocol/serverInfo");
     }
     failed = out.is_error;
     co_return out;
