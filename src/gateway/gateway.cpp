@@ -455,8 +455,11 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
                                                             const Context* ctx) {
     PoolEntry& e = pools_[key];
     if (!e.pool) {
-      e.pool = std::make_shared<host::ConnectorPool>(strand_, *store_, pool_options(),
-                                                     handlers_for(key, ctx));
+      // A session's children declare what its client declared; children shared between
+      // requests (shared, per subject, anonymous) declare everything.
+      const bool per_session = key.starts_with("session:");
+      e.pool = std::make_shared<host::ConnectorPool>(
+          strand_, *store_, pool_options(), handlers_for(key, per_session ? ctx : nullptr));
     }
     e.last_used = Clock::now();
     asio::steady_timer timer(strand_);
