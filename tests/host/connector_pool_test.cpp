@@ -101,7 +101,7 @@ TEST_F(ConnectorPoolTest, ConnectsTheConformanceFixtureAndSyncsTheStore) {
   store_->add_connector(fixture("conf"));
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
-    co_await pool.connect_named({});
+    co_await pool.connect_named(std::vector<std::string>());
     const ConnectorStatus* s = pool.status("conf");
     EXPECT_NE(s, nullptr);
     if (!s) co_return;
@@ -112,7 +112,7 @@ TEST_F(ConnectorPoolTest, ConnectsTheConformanceFixtureAndSyncsTheStore) {
     EXPECT_FALSE(s->resources.empty());
     EXPECT_FALSE(s->prompts.empty());
     EXPECT_NE(pool.client("conf"), nullptr);
-    auto result = co_await pool.call_tool("conf", "test_simple_text", {});
+    auto result = co_await pool.call_tool(std::string("conf"), std::string("test_simple_text"), {});
     EXPECT_FALSE(result.is_error);
     co_await pool.close();
   });
@@ -126,12 +126,14 @@ TEST_F(ConnectorPoolTest, FollowsToolsListChangedAndReportsTheDiff) {
   std::vector<ToolDiff> diffs;
   ConnectorPoolOptions options;
   options.on_tools_changed = [&](const ToolDiff& d) { diffs.push_back(d); };
+  store_->add_connector(fixture("conf"));  // so the listing is synced into the store
+  std::vector<ConnectorSpec> specs{fixture("conf")};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
-    co_await pool.connect({fixture("conf")});
+    co_await pool.connect(specs);
     EXPECT_EQ(pool.status("conf")->state, ConnectorState::kConnected);
     EXPECT_EQ(diffs.size(), 1u);  // the first listing: every tool added
-    co_await pool.call_tool("conf", "test_trigger_tool_change", {});
+    co_await pool.call_tool(std::string("conf"), std::string("test_trigger_tool_change"), {});
     for (int i = 0; i < 100 && diffs.size() < 2; ++i) co_await sleep_for(50ms);
     co_await pool.close();
   });
@@ -171,9 +173,10 @@ TEST_F(ConnectorPoolTest, OneFailingConnectorLeavesTheOthersWorking) {
   secret.env = {{"TOKEN", "env:MCPP_TEST_UNSET_SECRET"}};
   ConnectorSpec off = fixture("off");
   off.enabled = false;
+  std::vector<ConnectorSpec> specs{fixture("good"), web_spec, missing, secret, off};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_);
-    co_await pool.connect({fixture("good"), web_spec, missing, secret, off});
+    co_await pool.connect(specs);
     EXPECT_EQ(pool.status("good")->state, ConnectorState::kConnected);
     EXPECT_EQ(pool.status("web")->state, ConnectorState::kError);
     EXPECT_EQ(pool.status("missing")->state, ConnectorState::kError);
@@ -185,10 +188,10 @@ TEST_F(ConnectorPoolTest, OneFailingConnectorLeavesTheOthersWorking) {
         << pool.status("secret")->reason;
     EXPECT_EQ(pool.status("off")->state, ConnectorState::kDisabled);
     EXPECT_EQ(pool.client("web"), nullptr);
-    auto result = co_await pool.call_tool("good", "test_simple_text", {});
+    auto result = co_await pool.call_tool(std::string("good"), std::string("test_simple_text"), {});
     EXPECT_FALSE(result.is_error);
     try {
-      co_await pool.call_tool("web", "x", {});
+      co_await pool.call_tool(std::string("web"), std::string("x"), {});
       ADD_FAILURE() << "a call to a connector in error went through";
     } catch (const HostStoreError& e) {
       EXPECT_NE(std::string(e.what()).find("connector 'web' is error"), std::string::npos)
@@ -205,9 +208,10 @@ TEST_F(ConnectorPoolTest, OneFailingConnectorLeavesTheOthersWorking) {
 
 TEST_F(ConnectorPoolTest, AServerThatDiesIsAnErrorWithTheReason) {
   if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
+  std::vector<ConnectorSpec> specs{fake("dies", {{"FAKE_DIE_ON_LIST", "1"}})};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_);
-    co_await pool.connect({fake("dies", {{"FAKE_DIE_ON_LIST", "1"}})});
+    co_await pool.connect(specs);
     const ConnectorStatus* s = pool.status("dies");
     EXPECT_EQ(s->state, ConnectorState::kError);
     EXPECT_NE(s->reason.find("listing its tools failed"), std::string::npos) << s->reason;
@@ -227,10 +231,11 @@ TEST_F(ConnectorPoolTest, MalformedToolsAreSkippedWithAWarning) {
   std::vector<std::string> warnings;
   ConnectorPoolOptions options;
   options.on_warning = [&](const std::string&, std::string_view w) { warnings.emplace_back(w); };
+  std::vector<std::string> names{"m"};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
     store_->add_connector(fake("m", {{"FAKE_TOOLS_FILE", tools}}));
-    co_await pool.connect_named({"m"});
+    co_await pool.connect_named(names);
     const ConnectorStatus* s = pool.status("m");
     EXPECT_EQ(s->state, ConnectorState::kConnected) << s->reason;
     EXPECT_EQ(s->tools.size(), 1u);
@@ -248,10 +253,11 @@ TEST_F(ConnectorPoolTest, AHugeToolListIsRefused) {
   if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
   ConnectorPoolOptions options;
   options.max_tools = 100;
+  std::vector<std::string> names{"huge"};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_, options);
     store_->add_connector(fake("huge", {{"FAKE_TOOL_COUNT", "2000"}}));
-    co_await pool.connect_named({"huge"});
+    co_await pool.connect_named(names);
     const ConnectorStatus* s = pool.status("huge");
     EXPECT_EQ(s->state, ConnectorState::kError);
     EXPECT_NE(s->reason.find("lists 2000 tools, more than the 100"), std::string::npos)
@@ -264,25 +270,32 @@ TEST_F(ConnectorPoolTest, AHugeToolListIsRefused) {
 TEST_F(ConnectorPoolTest, ConnectsInParallel) {
   if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
   // Each server takes 1.5 s to answer initialize: one after the other, five would take 7.5 s.
-  std::vector<ConnectorSpec> specs;
-  for (int i = 0; i < 5; ++i) {
-    specs.push_back(fake("slow" + std::to_string(i), {{"FAKE_INIT_DELAY_MS", "1500"}}));
-  }
-  std::chrono::milliseconds elapsed{};
-  run([&](asio::any_io_executor ex) -> Task<void> {
-    ConnectorPool pool(ex, *store_);
-    auto start = std::chrono::steady_clock::now();
-    co_await pool.connect(specs);
-    elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    for (const auto& s : pool.statuses()) {
-      EXPECT_EQ(s.state, ConnectorState::kConnected) << s.name << ": " << s.reason;
+  auto connect_all = [&](int count) {
+    std::vector<ConnectorSpec> specs;
+    for (int i = 0; i < count; ++i) {
+      specs.push_back(fake("slow" + std::to_string(i), {{"FAKE_INIT_DELAY_MS", "1500"}}));
     }
-    co_await pool.close();
-  });
-  EXPECT_LT(elapsed, 5000ms) << "5 connectors took " << elapsed.count() << " ms";
-  std::cout << "[ measured ] 5 connectors with a 1.5 s initialize each: " << elapsed.count()
-            << " ms\n";
+    std::chrono::milliseconds elapsed{};
+    run([&](asio::any_io_executor ex) -> Task<void> {
+      ConnectorPool pool(ex, *store_);
+      auto start = std::chrono::steady_clock::now();
+      co_await pool.connect(specs);
+      elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      for (const auto& s : pool.statuses()) {
+        EXPECT_EQ(s.state, ConnectorState::kConnected) << s.name << ": " << s.reason;
+      }
+      co_await pool.close();
+    });
+    return elapsed;
+  };
+  auto one = connect_all(1);
+  auto five = connect_all(5);
+  std::cout << "[ measured ] connectors with a 1.5 s initialize each: 1 in " << one.count()
+            << " ms, 5 in " << five.count() << " ms\n";
+  EXPECT_LT(five, 5000ms) << "5 connectors took " << five.count() << " ms";
+  EXPECT_LT(five, 2 * one + 1000ms)
+      << "5 connectors took " << five.count() << " ms, one " << one.count() << " ms";
 }
 
 TEST_F(ConnectorPoolTest, ServerEverythingListsToolsResourcesAndPrompts) {
@@ -291,18 +304,70 @@ TEST_F(ConnectorPoolTest, ServerEverythingListsToolsResourcesAndPrompts) {
   s.name = "everything";
   s.command = kNode;
   s.args = {kEverything, "stdio"};
+  std::vector<ConnectorSpec> specs{s};
+  json::object echo_args{{"message", "hi"}};
   run([&](asio::any_io_executor ex) -> Task<void> {
     ConnectorPool pool(ex, *store_);
-    co_await pool.connect({s});
+    co_await pool.connect(specs);
     const ConnectorStatus* st = pool.status("everything");
     EXPECT_EQ(st->state, ConnectorState::kConnected) << st->reason;
     EXPECT_GT(st->tools.size(), 3u);
     EXPECT_FALSE(st->resources.empty());
     EXPECT_FALSE(st->prompts.empty());
-    auto echo = co_await pool.call_tool("everything", "echo", {{"message", "hi"}});
+    auto echo = co_await pool.call_tool(std::string("everything"), std::string("echo"), echo_args);
     EXPECT_NE(echo.text().find("hi"), std::string::npos) << echo.text();
     co_await pool.close();
   });
+}
+
+TEST_F(ConnectorPoolTest, AServerThatWillNotExitIsKilledSoon) {
+  if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
+  std::vector<ConnectorSpec> specs{fake("stubborn", {{"FAKE_LINGER", "1"}})};
+  std::chrono::milliseconds closing{};
+  run([&](asio::any_io_executor ex) -> Task<void> {
+    ConnectorPool pool(ex, *store_);
+    co_await pool.connect(specs);
+    EXPECT_EQ(pool.status("stubborn")->state, ConnectorState::kConnected);
+    auto start = std::chrono::steady_clock::now();
+    co_await pool.close();
+    closing = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+  });
+  // stdin closed, 0.5 s, SIGTERM (ignored), 0.5 s, SIGKILL: about 1 s, not the client's 4 s.
+  EXPECT_LT(closing, 2500ms) << "closing took " << closing.count() << " ms";
+}
+
+TEST_F(ConnectorPoolTest, ServerMemoryWorksAsAConnector) {
+  const std::string memory =
+      std::string(MCPP_SOURCE_DIR) +
+      "/.deps/node_modules/@modelcontextprotocol/server-memory/dist/index.js";
+  if (!have_node() || !fs::exists(memory)) GTEST_SKIP() << "no server-memory in .deps";
+  ConnectorSpec s = fake("memory", {{"MEMORY_FILE_PATH", (dir_ / "memory.jsonl").string()}});
+  s.args = {memory};
+  store_->add_connector(s);
+  std::vector<std::string> names{"memory"};
+  json::object entity{{"name", "Ada"},
+                      {"entityType", "person"},
+                      {"observations", json::array{"wrote the first program"}}};
+  json::object create_args{{"entities", json::array{entity}}};
+  json::object no_args;
+  std::string graph;
+  run([&](asio::any_io_executor ex) -> Task<void> {
+    ConnectorPool pool(ex, *store_);
+    co_await pool.connect_named(names);
+    const ConnectorStatus* st = pool.status("memory");
+    EXPECT_EQ(st->state, ConnectorState::kConnected) << st->reason;
+    auto created =
+        co_await pool.call_tool(std::string("memory"), std::string("create_entities"), create_args);
+    EXPECT_FALSE(created.is_error) << created.text();
+    auto read = co_await pool.call_tool(std::string("memory"), std::string("read_graph"), no_args);
+    graph = read.text();
+    co_await pool.close();
+  });
+  EXPECT_NE(graph.find("wrote the first program"), std::string::npos) << graph;
+  auto record = store_->find_tool("memory", "read_graph");
+  ASSERT_TRUE(record);
+  EXPECT_TRUE(record->read_only_hint()) << json::serialize(record->accepted);
 }
 
 TEST(ConnectorTargets, SecretsAreResolvedAtConnectTime) {

@@ -98,3 +98,23 @@ TEST(ToolPins, DiffText) {
 
 }  // namespace
 }  // namespace mcpp::host
+
+namespace mcpp::host {
+namespace {
+
+TEST(ToolPins, DiffBetweenTwoListingsWithoutAStore) {
+  std::vector<ToolInfo> before{tool_from(R"({"name":"a","description":"x"})"),
+                               tool_from(R"({"name":"b"})")};
+  std::vector<ToolInfo> after{tool_from(R"({"name":"a","description":"y"})"),
+                              tool_from(R"({"name":"c"})")};
+  ToolDiff d = diff_tools("conn", before, after);
+  EXPECT_EQ(d.connector, "conn");
+  EXPECT_EQ(d.added, std::vector<std::string>{"c"});
+  EXPECT_EQ(d.removed, std::vector<std::string>{"b"});
+  ASSERT_EQ(d.changed.size(), 1u);
+  EXPECT_EQ(d.changed[0].diff, "description:\n  - x\n  + y\n");
+  EXPECT_TRUE(diff_tools("conn", after, after).empty());
+}
+
+}  // namespace
+}  // namespace mcpp::host
