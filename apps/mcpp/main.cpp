@@ -10,31 +10,16 @@
 #include "client_commands.hpp"
 #include "connectors_commands.hpp"
 #include "fixtures/fixtures.hpp"
+#include "gateway_command.hpp"
+#include "http_address.hpp"
 #include "knowledge/connector.hpp"
 #include "knowledge_commands.hpp"
-#include "serve_auth_options.hpp"
 #include "mcpp/server.hpp"
 #include "mcpp/transport/http.hpp"
 #include "mcpp/transport/stdio.hpp"
+#include "serve_auth_options.hpp"
 
 namespace {
-
-// Splits "HOST:PORT" (HOST may be "[v6]"); throws CLI::ValidationError when malformed.
-std::pair<std::string, std::uint16_t> parse_address(const std::string& s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) throw CLI::ValidationError("--http", "expected HOST:PORT, got " + s);
-  std::string host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned long port = 0;
-  try {
-    port = std::stoul(s.substr(colon + 1));
-  } catch (...) {
-    port = 70000;
-  }
-  if (port > 65535) throw CLI::ValidationError("--http", "bad port in " + s);
-  if (host.empty()) host = "127.0.0.1";
-  return {host, static_cast<std::uint16_t>(port)};
-}
 
 mcpp::HttpServer* g_http = nullptr;
 extern "C" void on_signal(int) {
@@ -58,10 +43,13 @@ int main(int argc, char** argv) {
   serve->add_option("--http", http, "Listen on HOST:PORT (endpoint /mcp, legacy SSE at /sse)")
       ->capture_default_str();
   serve->add_flag("--stdio", use_stdio, "Serve one client on stdin/stdout instead of HTTP");
-  serve->add_option("--fixture", fixture,
-                    "Serve a built-in server instead of the store: conformance or bench")
+  serve
+      ->add_option("--fixture", fixture,
+                   "Serve a built-in server instead of the store: conformance or bench")
       ->check(CLI::IsMember({"conformance", "bench"}));
-  serve->add_option("--threads", threads, "Server threads")->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--threads", threads, "Server threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   serve->add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
   serve->add_option("--allow-origin", allowed_origins, "Allowed Origin (repeatable)");
@@ -74,7 +62,9 @@ int main(int argc, char** argv) {
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
-  add_connectors_commands(app);  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
+  add_connectors_commands(
+      app);                  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
+  add_gateway_command(app);  // apps/mcpp/gateway_command.cpp
 
   CLI11_PARSE(app, argc, argv);
 
@@ -111,7 +101,7 @@ int main(int argc, char** argv) {
 
   mcpp::HttpOptions h;
   try {
-    std::tie(h.host, h.port) = parse_address(http);
+    std::tie(h.host, h.port) = parse_http_address(http);
   } catch (const CLI::Error& e) {
     return app.exit(e);
   }

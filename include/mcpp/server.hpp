@@ -75,6 +75,11 @@ struct ServerOptions {
   // a restart; give every instance behind one load balancer the same key.
   std::string request_state_key;
   std::chrono::milliseconds request_state_ttl{std::chrono::minutes(10)};
+  // Called once when a session of the stateful era ends (the client's DELETE or hang-up, idle
+  // expiry, the transport stopping), with its id ("stdio" on stdio); Context::session_id() names
+  // the same session in handlers. Lets an application free what it keeps per session. Runs on
+  // the thread that ends the session; must not throw.
+  std::function<void(std::string_view session_id)> on_session_closed;
 };
 
 // ---- tools -------------------------------------------------------------------------------

@@ -33,9 +33,17 @@ bool contains(const std::array<const char*, N>& keys, std::string_view key) {
   return std::any_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; });
 }
 
+bool contains(std::span<const std::string_view> keys, std::string_view key) {
+  for (std::string_view k : keys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
 struct EntryParser {
   std::string_view source;
   std::string name;
+  std::span<const std::string_view> also_known;
 
   [[noreturn]] void fail(std::string_view key, std::string_view what) const {
     throw ServerConfigError(std::string(source) + ": server '" + name + "': \"" + std::string(key) +
@@ -84,8 +92,9 @@ struct EntryParser {
     const json::object& o = value.get_object();
     ServerConfigEntry e;
     e.name = name;
+    e.raw = o;
     for (const auto& [k, v] : o) {
-      if (!contains(kKnownKeys, k) && !contains(kQuietKeys, k)) {
+      if (!contains(kKnownKeys, k) && !contains(kQuietKeys, k) && !contains(also_known, k)) {
         warnings.push_back(std::string(source) + ": server '" + name + "': unknown key \"" +
                            std::string(k) + "\" ignored");
       }
@@ -144,7 +153,8 @@ const ServerConfigEntry* ServerConfig::find(std::string_view name) const {
   return nullptr;
 }
 
-ServerConfig parse_server_config(std::string_view text, std::string_view source) {
+ServerConfig parse_server_config(std::string_view text, std::string_view source,
+                                 std::span<const std::string_view> also_known) {
   auto parsed = jsonrpc::parse(text);
   if (auto* err = std::get_if<jsonrpc::Error>(&parsed)) {
     throw ServerConfigError(std::string(source) + ": not JSON: " + err->message);
@@ -173,7 +183,7 @@ ServerConfig parse_server_config(std::string_view text, std::string_view source)
         ": no \"mcpServers\" (or VS Code's \"servers\") object with servers in it");
   }
   for (const auto& [k, v] : servers->get_object()) {
-    EntryParser p{source, std::string(k)};
+    EntryParser p{source, std::string(k), also_known};
     if (p.name.empty())
       throw ServerConfigError(std::string(source) + ": a server has an empty name");
     config.servers.push_back(p.parse(v, config.warnings));

@@ -6,11 +6,14 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "mcpp/json.hpp"
 
 namespace mcpp {
 
@@ -26,6 +29,8 @@ struct ServerConfigEntry {
   std::string url;
   std::string transport = "auto";  // "auto", "streamable-http" or "sse"
   std::vector<std::pair<std::string, std::string>> headers;
+  // The entry as written, for keys a caller reads itself (the gateway's).
+  json::object raw;
 
   bool is_stdio() const { return !command.empty(); }
 };
@@ -47,9 +52,11 @@ class ServerConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Parses the text of a config file; `source` (its path) prefixes every message. Throws
-// ServerConfigError.
-ServerConfig parse_server_config(std::string_view text, std::string_view source);
+// Parses the text of a config file; `source` (its path) prefixes every message. Keys of a
+// server in `also_known` are the caller's (read from ServerConfigEntry::raw): not reported as
+// unknown. Throws ServerConfigError.
+ServerConfig parse_server_config(std::string_view text, std::string_view source,
+                                 std::span<const std::string_view> also_known = {});
 
 // Reads and parses a config file. Throws ServerConfigError (also when it cannot be read).
 ServerConfig read_server_config(const std::string& path);

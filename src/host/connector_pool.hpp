@@ -68,6 +68,9 @@ struct ConnectorPoolOptions {
   // A connector listing more tools than this is an error (a server gone wrong, or one that would
   // flood the model's context).
   std::size_t max_tools = 500;
+  // Whether a stdio server starts with the host's environment under its own `env`. The gateway
+  // says no: a child then sees only its `env` (secrets of the gateway never reach it).
+  bool inherit_environment = true;
   // Supplies the HttpAuthProvider of a connector with auth "oauth" (a front-end that can show a
   // sign-in page). Unset: an OAuthClient over the token file next to the store that never asks
   // the person; a connector without a usable token is then "needs sign-in".

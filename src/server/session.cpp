@@ -117,6 +117,7 @@ void ServerSession::close() {
   }
   for (auto& [k, r] : in_flight) r->stop.request_stop();
   outgoing_.fail_all({jsonrpc::kConnectionClosed, "Session closed", nullptr});
+  if (const auto& closed = server_->options.on_session_closed) closed(id_);
 }
 
 void ServerSession::fail_client_requests(std::string_view why) {

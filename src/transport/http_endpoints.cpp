@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
+#include <stdexcept>
 
 #include "jsonrpc/message.hpp"
 
@@ -38,7 +39,35 @@ HttpServerState::HttpServerState(Server& s, HttpOptions o)
     : server(s),
       options(with_defaults(std::move(o))),
       origins(options),
-      sessions(server, options.max_sessions, options.event_store, options.sse_retry) {}
+      sessions(server, options.max_sessions, options.event_store, options.sse_retry) {
+  for (const HttpMount& m : options.mounts) {
+    if (!m.server || m.prefix.empty() || m.prefix.front() != '/' || m.prefix.back() == '/') {
+      throw std::invalid_argument(
+          "mcpp: an HttpMount needs a Server and a prefix like /name, got '" + m.prefix + "'");
+    }
+    HttpOptions sub = options;
+    sub.mounts.clear();
+    sub.routes.clear();
+    sub.event_store = nullptr;  // its own event ids
+    sub.endpoint = m.prefix + options.endpoint;
+    if (!sub.sse_endpoint.empty()) sub.sse_endpoint = m.prefix + options.sse_endpoint;
+    if (!sub.messages_endpoint.empty()) {
+      sub.messages_endpoint = m.prefix + options.messages_endpoint;
+    }
+    mounts.push_back(std::make_unique<HttpServerState>(*m.server, std::move(sub)));
+  }
+}
+
+HttpServerState& HttpServerState::owner_of(std::string_view path) {
+  for (auto& m : mounts) {
+    const HttpOptions& o = m->options;
+    if (path == o.endpoint || (!o.sse_endpoint.empty() && path == o.sse_endpoint) ||
+        (!o.messages_endpoint.empty() && path == o.messages_endpoint)) {
+      return *m;
+    }
+  }
+  return *this;
+}
 
 // ---- StreamWaiter -------------------------------------------------------------------------------
 
@@ -209,6 +238,9 @@ Task<Reply> handle_http_request(HttpServerState& state, HttpRequest& request, St
   }
   std::string_view target(request.target().data(), request.target().size());
   std::string_view path = target.substr(0, target.find('?'));
+  if (HttpServerState& mount = state.owner_of(path); &mount != &state) {
+    co_return co_await handle_http_request(mount, request, waiter, peer_address);
+  }
   const HttpOptions& o = state.options;
   const bool mcp_path = path == o.endpoint || (!o.sse_endpoint.empty() && path == o.sse_endpoint) ||
                         (!o.messages_endpoint.empty() && path == o.messages_endpoint);

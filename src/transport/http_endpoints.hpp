@@ -35,6 +35,18 @@ struct HttpServerState {
   const OriginPolicy origins;
   SessionStore sessions;
   std::atomic<std::size_t> connections{0};
+  // One state per HttpOptions::mounts entry: its endpoints prefixed, no mounts or routes of its
+  // own (the connection counter and routes are this state's).
+  std::vector<std::unique_ptr<HttpServerState>> mounts;
+
+  // The state whose MCP endpoints include `path`: a mount's, or this one.
+  HttpServerState& owner_of(std::string_view path);
+  // This state and every mount's.
+  template <class F>
+  void for_each(F&& f) {
+    f(*this);
+    for (auto& m : mounts) f(*m);
+  }
 };
 
 // How a connection sleeps until a stream it serves has something to write. Lives on the

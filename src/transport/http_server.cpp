@@ -99,6 +99,7 @@ class HttpServer::Impl {
   }
 
   std::uint16_t port() const { return port_.load(); }
+  asio::any_io_executor executor() const { return io_->get_executor(); }
 
   void run() {
     listen();
@@ -122,7 +123,9 @@ class HttpServer::Impl {
       if (stopped_) return;
       stopped_ = true;
     }
-    for (auto& session : state_.sessions.remove_all()) session->close();
+    state_.for_each([](HttpServerState& s) {
+      for (auto& session : s.sessions.remove_all()) session->close();
+    });
     io_->stop();
   }
 
@@ -168,7 +171,9 @@ class HttpServer::Impl {
       error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
-      for (auto& session : state_.sessions.remove_expired(expiry)) session->close();
+      state_.for_each([expiry](HttpServerState& s) {
+        for (auto& session : s.sessions.remove_expired(expiry)) session->close();
+      });
     }
   }
 
@@ -195,6 +200,9 @@ void HttpServer::run() {
 }
 void HttpServer::stop() {
   impl_->stop();
+}
+asio::any_io_executor HttpServer::executor() const {
+  return impl_->executor();
 }
 
 }  // namespace mcpp

@@ -10,7 +10,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  if [ -n "${KEEP_WORK:-}" ]; then echo "work: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -35,4 +35,20 @@ start_server() {
     sleep 0.1
   done
   echo "FAIL: server did not start"; cat "$log"; exit 1
+}
+
+# Starts `mcpp gateway` on a free port with the given extra args (its state in $WORK); sets
+# PORT and GATEWAY_PID; the log is $WORK/gateway.log.
+start_gateway() {
+  local log="$WORK/gateway.log"
+  "$MCPP" gateway --http 127.0.0.1:0 --state "$WORK/gateway.sqlite" "$@" 2>"$log" &
+  GATEWAY_PID=$!
+  PIDS+=($GATEWAY_PID)
+  for _ in $(seq 300); do
+    PORT=$(sed -n 's|.*serving https\?://[^:]*:\([0-9]*\)/.*|\1|p' "$log" | head -1)
+    if [ -n "$PORT" ]; then return 0; fi
+    kill -0 "$GATEWAY_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL: gateway did not start"; cat "$log"; exit 1
 }

@@ -2,6 +2,7 @@
 // (GET /sse + POST /messages) on one Asio/Beast server, with TLS when given a certificate.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -74,6 +75,15 @@ class HttpAuthorizer {
   virtual Task<HttpAuthDecision> authorize_request(const HttpAuthRequest& request) = 0;
 };
 
+// Another Server on the same HttpServer, under a path prefix (e.g. "/servers/memory"): its
+// Streamable HTTP endpoint is prefix + HttpOptions::endpoint, its legacy SSE endpoints prefix +
+// sse_endpoint and prefix + messages_endpoint. It shares every other option (authorizer, limits,
+// Host/Origin checks) and has sessions of its own. The Server must outlive the HttpServer.
+struct HttpMount {
+  std::string prefix;  // starts with '/', no trailing '/'
+  Server* server = nullptr;
+};
+
 struct HttpOptions {
   std::string host = "127.0.0.1";               // loopback unless told otherwise
   std::uint16_t port = 8080;                    // 0 picks a free port (see HttpServer::port())
@@ -109,6 +119,9 @@ struct HttpOptions {
   // in-memory store.
   std::shared_ptr<EventStore> event_store;
 
+  // More servers on this one, each under its own path prefix (a gateway's per-upstream endpoints).
+  std::vector<HttpMount> mounts;
+
   // Extra paths (tried in order for any path that is not an MCP endpoint).
   std::vector<HttpRoute> routes;
   // Checks every request to the MCP endpoints (Streamable HTTP, legacy SSE); none: open.
@@ -134,6 +147,9 @@ class HttpServer {
   void run();
   // Stops accepting, ends sessions and makes run() return. Thread-safe.
   void stop();
+  // The executor of the io_context run() runs: work an application starts on it (a gateway's
+  // upstream connections) runs on the server's threads.
+  boost::asio::any_io_executor executor() const;
 
   class Impl;
 
