@@ -15,6 +15,7 @@
 #include <sstream>
 #include <variant>
 
+#include "client/server_config.hpp"
 #include "client_oauth.hpp"
 #include "client_output.hpp"
 #include "mcpp/auth/oauth_client.hpp"
@@ -108,70 +109,43 @@ StdioTarget stdio_target(std::vector<std::string> command, const TargetOptions& 
   return s;
 }
 
-// A server of a Claude Desktop config: {"mcpServers": {"name": {"command", "args", "env"}}};
-// entries with "url" (and optional "headers", "type") are remote servers.
+// A server of an `mcpServers` config file (Claude Desktop, Cursor, VS Code...; the parser is
+// src/client/server_config.cpp): a command (stdio) or a URL (HTTP, with its headers and type).
 Target config_target(const TargetOptions& t) {
-  std::ifstream in(t.config);
-  if (!in) throw UsageError("cannot read the config file " + t.config);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = jsonrpc::parse(text.str());
-  if (auto* err = std::get_if<jsonrpc::Error>(&parsed)) {
-    throw UsageError(t.config + ": " + err->message);
+  ServerConfig config;
+  try {
+    config = read_server_config(t.config);
+  } catch (const ServerConfigError& e) {
+    throw UsageError(e.what());
   }
-  const json::value& root = std::get<json::value>(parsed);
-  const json::value* servers = find(root, "mcpServers");
-  if (!servers || !servers->is_object() || servers->get_object().empty()) {
-    throw UsageError(t.config + ": no \"mcpServers\" object with servers in it");
+  if (t.verbose) {
+    for (const auto& w : config.warnings) std::cerr << "mcpp: warning: " << w << '\n';
   }
-  const auto& all = servers->get_object();
-  std::string names;
-  for (const auto& [k, v] : all) names += (names.empty() ? "" : ", ") + std::string(k);
   std::string name = t.server;
   if (name.empty()) {
-    if (all.size() != 1) {
-      throw UsageError("--server NAME is needed: " + t.config + " has " + names);
+    if (config.servers.size() != 1) {
+      throw UsageError("--server NAME is needed: " + t.config + " has " + config.names());
     }
-    name = std::string(all.begin()->key());
+    name = config.servers.front().name;
   }
-  const json::value* entry = find(*servers, name);
-  if (!entry || !entry->is_object()) {
-    throw UsageError(t.config + " has no server '" + name + "' (it has " + names + ")");
+  const ServerConfigEntry* entry = config.find(name);
+  if (!entry) {
+    throw UsageError(t.config + " has no server '" + name + "' (it has " + config.names() + ")");
   }
-  std::string_view command = find_string(*entry, "command");
-  std::string_view url = find_string(*entry, "url");
-  if (url.empty()) url = find_string(*entry, "serverUrl");
-  if (!command.empty()) {
-    std::vector<std::string> argv{std::string(command)};
-    if (const json::value* args = find(*entry, "args"); args && args->is_array()) {
-      for (const auto& a : args->get_array()) {
-        if (!a.is_string()) throw UsageError(t.config + ": " + name + ".args must hold strings");
-        argv.emplace_back(a.get_string());
-      }
-    }
+  if (entry->is_stdio()) {
+    std::vector<std::string> argv{entry->command};
+    argv.insert(argv.end(), entry->args.begin(), entry->args.end());
     StdioTarget s = stdio_target(std::move(argv), t);
-    if (const json::value* env = find(*entry, "env"); env && env->is_object()) {
-      for (const auto& [k, v] : env->get_object()) {
-        s.env[std::string(k)] = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
-      }
-    }
-    s.cwd = std::string(find_string(*entry, "cwd"));
+    s.env = entry->env;
+    s.cwd = entry->cwd;
     return s;
   }
-  if (!url.empty()) {
-    TargetOptions with_config = t;
-    std::string_view type = find_string(*entry, "type");
-    if (type == "sse") with_config.transport = "sse";
-    if (type == "http" || type == "streamable-http") with_config.transport = "http";
-    HttpTarget h = http_target(std::string(url), with_config);
-    if (const json::value* hs = find(*entry, "headers"); hs && hs->is_object()) {
-      for (const auto& [k, v] : hs->get_object()) {
-        if (v.is_string()) h.headers.emplace_back(std::string(k), std::string(v.get_string()));
-      }
-    }
-    return h;
-  }
-  throw UsageError(t.config + ": server '" + name + "' has neither \"command\" nor \"url\"");
+  TargetOptions with_config = t;
+  if (entry->transport == "sse") with_config.transport = "sse";
+  if (entry->transport == "streamable-http") with_config.transport = "http";
+  HttpTarget h = http_target(entry->url, with_config);
+  for (const auto& header : entry->headers) h.headers.push_back(header);
+  return h;
 }
 
 Target resolve_target(const Invocation& inv) {
