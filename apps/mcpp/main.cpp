@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "client_commands.hpp"
+#include "connectors_commands.hpp"
 #include "fixtures/fixtures.hpp"
 #include "knowledge/connector.hpp"
 #include "knowledge_commands.hpp"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
+  add_connectors_commands(app);  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
 
   CLI11_PARSE(app, argc, argv);
 

@@ -182,8 +182,9 @@ class ModelClient {
                             std::stop_token stop = {}, ModelRetryHandler on_retry = {});
 
  private:
+  struct CancelState;  // what a triggered stop_token interrupts
   Task<ModelReply> attempt(const std::string& body, const ModelTextHandler& on_text,
-                           std::stop_token stop, bool& delivered_text);
+                           CancelState& state, bool& delivered_text);
 
   boost::asio::any_io_executor ex_;
   ModelConfig config_;
