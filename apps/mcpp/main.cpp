@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "chat_command.hpp"
 #include "client_commands.hpp"
 #include "connectors_commands.hpp"
 #include "fixtures/fixtures.hpp"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
   add_connectors_commands(app);  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
+  add_chat_command(app);         // chat (apps/mcpp/chat_command.cpp)
 
   CLI11_PARSE(app, argc, argv);
 
