@@ -236,6 +236,7 @@ async function answer(req, res, body) {
   let sent = 0;
   const send = async (choices, extra = {}) => {
     if (p.breakAfter >= 0 && sent >= p.breakAfter) {
+      await sleep(100); // let what was written reach the client first
       res.socket.destroy();
       return false;
     }
