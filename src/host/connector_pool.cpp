@@ -47,6 +47,16 @@ HttpTransportKind transport_kind(std::string_view name) {
   return HttpTransportKind::kAuto;
 }
 
+// Ends a connection that is no longer wanted (a failed connector, a replaced one), gracefully:
+// a stdio server gets its stdin closed and is reaped.
+Task<void> close_quietly(std::shared_ptr<Client> client) {
+  try {
+    co_await client->close();
+  } catch (const std::exception&) {
+    // It failed already: nothing more to end.
+  }
+}
+
 std::chrono::milliseconds since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                start);
@@ -153,7 +163,7 @@ class ConnectorPool::Impl : public std::enable_shared_from_this<ConnectorPool::I
   void fail(PoolEntry& e, ConnectorState state, std::string reason) {
     e.status.state = state;
     e.status.reason = std::move(reason);
-    e.client.reset();
+    if (e.client) asio::co_spawn(ex_, close_quietly(std::move(e.client)), asio::detached);
     report(e);
   }
 
@@ -229,7 +239,10 @@ class ConnectorPool::Impl : public std::enable_shared_from_this<ConnectorPool::I
       }
       valid.push_back(std::move(t));
     }
-    ToolDiff diff = store_.sync_tools(name, valid);
+    // Connectors of the store are pinned there; others (a gateway's) are compared with their
+    // previous listing.
+    ToolDiff diff = store_.find_connector(name) ? store_.sync_tools(name, valid)
+                                                : diff_tools(name, e->status.tools, valid);
     e->status.tools = std::move(valid);
     if (!diff.empty() && options_.on_tools_changed) options_.on_tools_changed(diff);
     co_return diff;

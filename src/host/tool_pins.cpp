@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "auth/crypto.hpp"
@@ -87,6 +89,7 @@ std::string shown(const json::value* v) {
 
 void diff_values(const std::string& path, const json::value* before, const json::value* after,
                  std::string& out) {
+  if (!before && !after) return;
   if (before && after && *before == *after) return;
   if (before && after && before->is_object() && after->is_object()) {
     const auto& b = before->get_object();
@@ -104,7 +107,8 @@ void diff_values(const std::string& path, const json::value* before, const json:
                     (shown(before).find('\n') != std::string::npos ||
                      shown(after).find('\n') != std::string::npos);
   if (multi_line) {
-    for (auto line : split_lines(line_diff(shown(before), shown(after)))) {
+    const std::string diff = line_diff(shown(before), shown(after));
+    for (auto line : split_lines(diff)) {
       out += "  ";
       out += line;
       out += '\n';
@@ -160,10 +164,10 @@ std::string line_diff(std::string_view before, std::string_view after) {
       out += "  " + std::string(a[i]) + "\n";
       ++i;
       ++j;
-    } else if (j < b.size() && (i == a.size() || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out += "+ " + std::string(b[j++]) + "\n";
+    } else if (i < a.size() && (j == b.size() || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      out += "- " + std::string(a[i++]) + "\n";  // removals first, as diff(1) shows them
     } else {
-      out += "- " + std::string(a[i++]) + "\n";
+      out += "+ " + std::string(b[j++]) + "\n";
     }
   }
   return out;
@@ -175,6 +179,31 @@ std::string describe_tool_change(const json::object& before, const json::object&
     diff_values(field, find(before, field), find(after, field), out);
   }
   return out;
+}
+
+ToolDiff diff_tools(std::string_view connector, const std::vector<ToolInfo>& before,
+                    const std::vector<ToolInfo>& after) {
+  ToolDiff diff;
+  diff.connector = std::string(connector);
+  std::map<std::string, json::object> old;
+  for (const auto& t : before) old.emplace(t.name, tool_definition(t));
+  std::set<std::string> seen;
+  for (const auto& t : after) {
+    if (!seen.insert(t.name).second) continue;
+    auto it = old.find(t.name);
+    if (it == old.end()) {
+      diff.added.push_back(t.name);
+      continue;
+    }
+    json::object now = tool_definition(t);
+    if (definition_hash(now) != definition_hash(it->second)) {
+      diff.changed.push_back({t.name, describe_tool_change(it->second, now)});
+    }
+  }
+  for (const auto& [name, def] : old) {
+    if (!seen.contains(name)) diff.removed.push_back(name);
+  }
+  return diff;
 }
 
 std::string ToolDiff::text() const {

@@ -49,4 +49,10 @@ struct ToolDiff {
   json::object to_json() const;
 };
 
+// The difference between two listings of a connector's tools, without a store: each tool of
+// `after` not in `before` is added, each of `before` not in `after` removed, and each whose
+// definition hash differs changed (its diff against the one in `before`).
+ToolDiff diff_tools(std::string_view connector, const std::vector<ToolInfo>& before,
+                    const std::vector<ToolInfo>& after);
+
 }  // namespace mcpp::host
