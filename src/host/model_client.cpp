@@ -3,6 +3,7 @@
 // turned into ModelErrors, safe retries, and cancellation through a stop_token.
 #include "host/model_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -60,6 +61,9 @@ namespace {
 constexpr std::size_t kErrorBodyLimit = 64 * 1024;
 constexpr milliseconds kErrorBodyTimeout{5'000};
 constexpr milliseconds kFirstBackoff{500};
+// After [DONE]: how long and how many pieces to wait for the end of the body.
+constexpr milliseconds kTailTimeout{200};
+constexpr int kTailReads = 4;
 
 }  // namespace
 
@@ -135,14 +139,32 @@ std::string error_detail(const std::string& body) {
   return text;
 }
 
-bool retryable(ModelError::Kind kind) {
-  return kind == ModelError::Kind::kRateLimited || kind == ModelError::Kind::kServer ||
-         kind == ModelError::Kind::kUnreachable;
+bool retryable(const ModelError& e) {
+  ModelError::Kind kind = e.kind();
+  return e.may_retry() &&
+         (kind == ModelError::Kind::kRateLimited || kind == ModelError::Kind::kServer ||
+          kind == ModelError::Kind::kUnreachable);
+}
+
+// The "code" (else "type") of an {"error": {...}} body, e.g. "insufficient_quota".
+std::string error_code(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  const json::value* err = ec ? nullptr : find(v, "error");
+  if (!err || !err->is_object()) return {};
+  if (std::string_view code = find_string(*err, "code"); !code.empty()) return std::string(code);
+  return std::string(find_string(*err, "type"));
 }
 
 std::string trim_slash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
+}
+
+// "300 ms", "2 s".
+std::string duration_text(milliseconds d) {
+  if (d.count() < 1000) return std::to_string(d.count()) + " ms";
+  return std::to_string((d.count() + 999) / 1000) + " s";
 }
 
 std::string shorten(std::string_view s, std::size_t n) {
@@ -184,17 +206,20 @@ Task<ModelReply> ModelClient::complete(ModelRequest request, ModelTextHandler on
       failure = e;
     }
     if (state->stopped) throw cancelled();
-    if (!retryable(failure->kind()) || delivered_text || attempt_no >= config_.max_retries) {
+    if (!retryable(*failure) || delivered_text || attempt_no >= config_.max_retries) {
       throw *failure;
     }
-    milliseconds wait = failure->retry_after().value_or(kFirstBackoff * (1 << attempt_no));
-    if (wait > config_.max_retry_wait) {
-      throw ModelError(failure->kind(),
-                       std::string(failure->what()) + "; the endpoint asks to wait " +
-                           std::to_string(wait.count() / 1000) + " s, longer than the " +
-                           std::to_string(config_.max_retry_wait.count() / 1000) +
-                           " s this client waits",
-                       failure->http_status(), failure->retry_after());
+    milliseconds wait =
+        std::min(kFirstBackoff * (1 << std::min(attempt_no, 16)), config_.max_retry_wait);
+    if (auto asked = failure->retry_after()) {
+      if (*asked > config_.max_retry_wait) {
+        throw ModelError(failure->kind(),
+                         std::string(failure->what()) + "; the endpoint asks to wait " +
+                             duration_text(*asked) + ", longer than the " +
+                             duration_text(config_.max_retry_wait) + " this client waits",
+                         failure->http_status(), failure->retry_after());
+      }
+      wait = *asked;
     }
     if (on_retry) on_retry(*failure, wait);
     asio::steady_timer timer(ex, wait);
@@ -213,6 +238,12 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
                       {"Accept", "text/event-stream, application/json"}};
   if (!config_.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + config_.api_key);
 
+  if (url_origin(url).empty()) {
+    throw ModelError(ModelError::Kind::kUnreachable,
+                     "the model endpoint URL \"" + config_.base_url +
+                         "\" is not an http:// or https:// URL (e.g. https://api.openai.com/v1)")
+        .never_retry();
+  }
   std::unique_ptr<HttpResponse> response;
   auto sent_at = Clock::now();
   try {
@@ -223,8 +254,8 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
     if (config_.timeout.count() > 0 && Clock::now() - sent_at >= config_.timeout) {
       throw ModelError(ModelError::Kind::kTimeout,
                        "the model endpoint " + url + " did not answer within " +
-                           std::to_string(config_.timeout.count() / 1000) +
-                           " s (a slow model, or raise the timeout)");
+                           duration_text(config_.timeout) +
+                           " (the model may be slow or still loading; raise the timeout)");
     }
     throw ModelError(ModelError::Kind::kUnreachable,
                      std::string("cannot reach the model endpoint: ") + e.what() +
@@ -260,6 +291,13 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
                        "the model endpoint " + url + " has no model \"" + config_.model + "\" (" +
                            said + "); check the model name and the endpoint URL",
                        status);
+    }
+    if (status == 429 && error_code(error_body) == "insufficient_quota") {
+      throw ModelError(ModelError::Kind::kRateLimited,
+                       "the model endpoint says this key's quota is used up (" + said +
+                           "); check the account's plan and billing",
+                       status)
+          .never_retry();
     }
     if (status == 429) {
       throw ModelError(ModelError::Kind::kRateLimited,
@@ -312,7 +350,7 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
         if (config_.timeout.count() > 0 && Clock::now() - read_at >= config_.timeout) {
           throw ModelError(ModelError::Kind::kTimeout,
                            "the model endpoint stopped sending its answer for " +
-                               std::to_string(config_.timeout.count() / 1000) + " s");
+                               duration_text(config_.timeout));
         }
         throw ModelError(ModelError::Kind::kStreamBroken,
                          std::string("the model's answer broke off before it was complete (") +
@@ -339,7 +377,15 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
     throw;
   }
   if (done) {
-    response->close();  // anything after [DONE] is not read; the connection is not reused
+    // Read the body's end (it follows [DONE] at once) so that the connection serves the next
+    // request: over TLS that saves a handshake per model call. A server that keeps the stream
+    // open gets its connection dropped instead.
+    try {
+      for (int i = 0; i < kTailReads && co_await response->read_some(piece, kTailTimeout); ++i) {
+      }
+    } catch (const TransportError&) {
+      if (state.stopped) throw cancelled();
+    }
     co_return assembler.reply();
   }
   if (streamed) {

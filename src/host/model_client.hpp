@@ -114,11 +114,19 @@ class ModelError : public std::runtime_error {
   int http_status() const noexcept { return http_status_; }  // 0 when there was no HTTP answer
   // What the server's Retry-After asked for (429, 503), if it sent one.
   std::optional<std::chrono::milliseconds> retry_after() const noexcept { return retry_after_; }
+  // False for a failure that asking again cannot fix although its kind usually can (a 429 for
+  // an exhausted quota rather than a rate).
+  bool may_retry() const noexcept { return may_retry_; }
+  ModelError& never_retry() noexcept {
+    may_retry_ = false;
+    return *this;
+  }
 
  private:
   Kind kind_;
   int http_status_;
   std::optional<std::chrono::milliseconds> retry_after_;
+  bool may_retry_ = true;
 };
 
 // "auth", "model_not_found", "rate_limited", "server", "bad_request", "stream_broken",

@@ -275,6 +275,46 @@ TEST(ModelClient, ReplayedHistoryIsAcceptedAndToolResultsReachTheModel) {
             "Tool results:\n[payments__refund] The person declined this call.");
 }
 
+TEST(ModelClient, ThenStartsTheNextStepOfATurn) {
+  ScriptedModelProcess endpoint;
+  ModelConfig config = config_for(endpoint);
+  ModelRequest r = user_says(
+      "call refund {\"charge_id\":\"ch_1\",\"amount_cents\":1250}\nthen\n"
+      "say Refunded; telling the team.\ncall chat__post_message {\"channel\":\"billing\"}",
+      payment_tools());
+  std::vector<std::string> answered;
+  for (int step = 0; step < 3; ++step) {
+    Outcome o = complete(config, r);
+    ASSERT_FALSE(o.error) << o.error->what();
+    std::string calls;
+    for (const auto& c : o.reply->tool_calls) calls += " " + c.name;
+    answered.push_back(o.reply->content + calls);
+    if (o.reply->tool_calls.empty()) break;
+    r.messages.push_back(
+        {.role = "assistant", .content = o.reply->content, .tool_calls = o.reply->tool_calls});
+    for (const auto& c : o.reply->tool_calls) {
+      r.messages.push_back({.role = "tool", .content = "ok " + c.name, .tool_call_id = c.id});
+    }
+  }
+  EXPECT_EQ(answered, (std::vector<std::string>{
+                          " payments__refund", "Refunded; telling the team. chat__post_message",
+                          "Tool results:\n[chat__post_message] ok chat__post_message"}));
+}
+
+TEST(ModelClient, AnUnansweredToolCallIsRefusedByTheEndpoint) {
+  ScriptedModelProcess endpoint;
+  ModelRequest r = user_says("say hi");
+  r.messages.push_back(
+      {.role = "assistant", .tool_calls = {{.id = "call_1", .name = "x", .arguments = "{}"}}});
+  r.messages.push_back({.role = "user", .content = "say again"});
+  Outcome o = complete(config_for(endpoint), r);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->kind(), ModelError::Kind::kBadRequest);
+  EXPECT_NE(std::string(o.error->what()).find("did not have response messages: call_1"),
+            std::string::npos)
+      << o.error->what();
+}
+
 TEST(ModelClient, AnOrphanToolMessageIsRefusedWithTheEndpointsMessage) {
   ScriptedModelProcess endpoint;
   ModelRequest r = user_says("say hi");
@@ -344,7 +384,8 @@ TEST(ModelClient, ARetryAfterLongerThanTheClientWaitsIsReportedAtOnce) {
   Outcome o = complete(config, user_says("status 429\nsay never"));
   ASSERT_TRUE(o.error);
   EXPECT_EQ(o.error->kind(), ModelError::Kind::kRateLimited);
-  EXPECT_NE(std::string(o.error->what()).find("asks to wait 1 s"), std::string::npos)
+  EXPECT_NE(std::string(o.error->what()).find("asks to wait 1 s, longer than the 500 ms"),
+            std::string::npos)
       << o.error->what();
   EXPECT_EQ(endpoint.requests().size(), 1u);
 }
@@ -444,6 +485,8 @@ TEST(ModelClient, ATimeoutSaysSo) {
   Outcome o = complete(config, user_says("slow-ms 1500\nsay late"));
   ASSERT_TRUE(o.error);
   EXPECT_EQ(o.error->kind(), ModelError::Kind::kTimeout);
+  EXPECT_NE(std::string(o.error->what()).find("within 300 ms"), std::string::npos)
+      << o.error->what();
   EXPECT_LT(o.took, 1500ms);
 }
 
@@ -462,6 +505,39 @@ TEST(ModelClient, AnUnreachableEndpointIsRetriedThenReported) {
   EXPECT_EQ(o.error->kind(), ModelError::Kind::kUnreachable);
   EXPECT_EQ(o.retry_waits.size(), 1u);
   EXPECT_NE(std::string(o.error->what()).find("cannot reach the model endpoint"), std::string::npos)
+      << o.error->what();
+}
+
+TEST(ModelClient, ReusesItsConnectionForTheNextRequest) {
+  ScriptedModelProcess endpoint;
+  ModelConfig config = config_for(endpoint);
+  std::vector<std::string> answers =
+      run_coroutine([&](asio::any_io_executor ex) -> Task<std::vector<std::string>> {
+        ModelClient client(ex, config);
+        std::vector<std::string> out;
+        for (std::string text : {"say first", "say second\nslow-ms 10"}) {
+          ModelReply r = co_await client.complete(user_says(text), nullptr);
+          out.push_back(r.content);
+        }
+        co_return out;
+      });
+  EXPECT_EQ(answers, (std::vector<std::string>{"first", "second"}));
+  auto requests = endpoint.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].at("connection"), requests[1].at("connection"))
+      << "the stream was read to its end, so its connection went back to the pool";
+}
+
+TEST(ModelClient, ABaseUrlThatIsNotHttpIsReportedWithoutRetrying) {
+  ModelConfig config;
+  config.base_url = "localhost:11434/v1";
+  config.model = "m";
+  Outcome o = complete(config, user_says("say hi"));
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->kind(), ModelError::Kind::kUnreachable);
+  EXPECT_TRUE(o.retry_waits.empty());
+  EXPECT_NE(std::string(o.error->what()).find("\"localhost:11434/v1\" is not an http://"),
+            std::string::npos)
       << o.error->what();
 }
 

@@ -220,6 +220,31 @@ TEST(ModelClientWire, AMissingKeyIsSaidSo) {
   EXPECT_NE(what(o).find("You didn't provide an API key."), std::string::npos) << what(o);
 }
 
+TEST(ModelClientWire, AnAnswerLargerThanTheLimitIsRefused) {
+  ModelConfig config;
+  config.max_response_bytes = 4096;
+  std::string endless;
+  for (int i = 0; i < 200; ++i) endless += chunk(R"({"content":"0123456789"})");
+  Outcome o = complete_against({stream_until_close("text/event-stream", endless)}, config);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->kind(), ModelError::Kind::kBadResponse);
+  EXPECT_NE(what(o).find("larger than 4096 bytes"), std::string::npos) << what(o);
+  EXPECT_LT(o.text.size(), 4096u);
+}
+
+TEST(ModelClientWire, AnExhaustedQuotaIsNotRetried) {
+  Outcome o = complete_against({http_answer(
+      "429 Too Many Requests", "Content-Type: application/json\r\n",
+      R"({"error":{"message":"You exceeded your current quota.","type":"insufficient_quota",)"
+      R"("code":"insufficient_quota"}})")});
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(o.error->kind(), ModelError::Kind::kRateLimited);
+  EXPECT_FALSE(o.error->may_retry());
+  EXPECT_NE(what(o).find("quota is used up"), std::string::npos) << what(o);
+  EXPECT_EQ(o.requests, 1);
+  EXPECT_TRUE(o.retry_waits.empty());
+}
+
 TEST(ModelClientWire, AnOllamaStyleErrorStringIsShown) {
   Outcome o = complete_against({http_answer("404 Not Found", "Content-Type: application/json\r\n",
                                             R"({"error":"model \"llama9\" not found"})")});

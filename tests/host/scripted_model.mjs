@@ -6,7 +6,8 @@
 // prints "listening <port>" on stdout once it accepts connections. It answers
 // POST <anything>/chat/completions (and GET <anything>/models). With --key, requests must carry
 // "Authorization: Bearer KEY" (else 401). --log FILE appends one JSON line per request:
-// {"path", "authorization": true|false, "body": <the request body as JSON, or the raw text>}.
+// {"path", "authorization": true|false, "connection": <the client's port: same port, same
+// connection>, "body": <the request body as JSON, or the raw text>}.
 //
 // It checks requests the way OpenAI does, so a host bug shows as an error:
 //   - model must equal --model, else 404 (code model_not_found);
@@ -294,7 +295,8 @@ const server = http.createServer((req, res) => {
     try { body = JSON.parse(raw); } catch { body = null; }
     if (logFile) {
       appendFileSync(logFile, JSON.stringify({ path: req.url,
-        authorization: Boolean(req.headers.authorization), body: body ?? raw }) + '\n');
+        authorization: Boolean(req.headers.authorization), connection: req.socket.remotePort,
+        body: body ?? raw }) + '\n');
     }
     if (apiKey && req.headers.authorization !== `Bearer ${apiKey}`) {
       return openAiError(res, 401, 'Incorrect API key provided.', 'invalid_request_error',
