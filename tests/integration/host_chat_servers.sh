@@ -1,5 +1,6 @@
 # mcpp chat end to end with more servers: @modelcontextprotocol/server-everything over stdio
-# (progress, elicitation and sampling round trips, cancelling a long-running tool with SIGINT),
+# (progress, elicitation and sampling round trips, cancelling a long-running tool with SIGINT)
+# and over Streamable HTTP (progress, elicitation),
 # the two example connectors chained in one turn (a refund, then a message), a tool whose
 # definition changed behind a refresh (asked again, with the diff), malformed tool definitions, a
 # server that dies mid-call and a URL that is not MCP.
@@ -50,6 +51,17 @@ out=$(cat "$WORK/cancel.out")
 expect_in "cancel" "$out" "cancelling"
 expect_in "cancel" "$out" "Error: the person cancelled the call of everything/trigger-long-running-operation"
 expect_not_in "cancel" "$out" "Long running operation completed"
+
+echo "== server-everything over Streamable HTTP: progress and elicitation"
+EVERYTHING_PORT=$("$NODE" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+PORT=$EVERYTHING_PORT "$NODE" "$EVERYTHING" streamableHttp >"$WORK/everything-http.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q "listening on port" "$WORK/everything-http.log" && break; sleep 0.1; done
+"$MCPP" connectors add everyhttp "http://127.0.0.1:$EVERYTHING_PORT/mcp" >/dev/null
+out=$(printf 'y\n{"name":"Grace Hopper","check":true}\n' | chat --connector everyhttp --message \
+  $'call trigger-long-running-operation {"duration":0.3,"steps":3}\ncall trigger-elicitation-request {}')
+expect_in "http progress" "$out" "progress 3/3"
+expect_in "http elicitation" "$out" '"name": "Grace Hopper"'
 
 echo "== two connectors chained in one turn: a refund, then a message"
 "$MCPP" connectors add payments --env PAYMENTS_LEDGER="$WORK/ledger" -- "$EXAMPLES/payments_server" >/dev/null
