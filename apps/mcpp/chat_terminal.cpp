@@ -160,7 +160,8 @@ void ChatPrinter::print(const host::ChatEvent& event) {
     return;
   }
   end_text();
-  std::string label = safe(string_of(d, "connector")) + "/" + safe(string_of(d, "tool"));
+  std::string connector = string_of(d, "connector");
+  std::string label = (connector.empty() ? "" : safe(connector) + "/") + safe(string_of(d, "tool"));
   if (event.type == type::kToolCallProposed) {
     std::string args = json::serialize(d.contains("arguments") ? d.at("arguments") : json::value());
     if (args.size() > 200) args = args.substr(0, 200) + "...";

@@ -177,7 +177,10 @@ class ChatEngine::State : public std::enable_shared_from_this<ChatEngine::State>
     return it->second;
   }
 
+  // A turn: its bookkeeping, and the turn_done event however it ends.
   Task<TurnOutcome> run_turn(std::string id, std::string text);
+  // The steps of a turn: the user's input, then model and tool calls until the model answers.
+  Task<TurnOutcome> turn_steps(ConversationState& c, std::string text);
   Task<std::string> run_call(ConversationState& c, const std::vector<ChatConnector>& all,
                              const ChatToolCall& call);
   Task<ElicitationResponse> elicit(std::string connector, ElicitationRequest request);
@@ -201,20 +204,44 @@ struct TurnScope {
 
 Task<TurnOutcome> ChatEngine::State::run_turn(std::string id, std::string text) {
   auto self = shared_from_this();
-  ConversationState& c = conversation(id);
   TurnOutcome outcome;
-  if (c.busy) {
-    emit(error_event(id, "a turn is already running in this conversation; wait or cancel it"));
+  ConversationState* found = find_conversation(id);
+  if (!found || found->busy) {
     outcome.outcome = "error";
-    outcome.error = "busy";
+    outcome.error = found ? "a turn is already running in this conversation; wait or cancel it"
+                          : "no conversation " + id;
+    emit(error_event(id, outcome.error));
+    emit(event_type::kTurnDone, id,
+         {{"outcome", outcome.outcome}, {"steps", 0}, {"error", outcome.error}});
     co_return outcome;
   }
+  ConversationState& c = *found;
   c.busy = true;
   c.stop = std::make_shared<std::stop_source>();
   active_ = id;
   TurnScope scope{this, &c};
-  auto stop = c.stop;
+  std::string unexpected;
+  try {
+    outcome = co_await turn_steps(c, std::move(text));
+  } catch (const std::exception& e) {
+    unexpected = e.what();
+  }
+  if (!unexpected.empty()) {
+    outcome.outcome = "error";
+    outcome.error = unexpected;
+    emit(error_event(id, "the turn failed: " + unexpected));
+  }
+  json::object done{{"outcome", outcome.outcome}, {"steps", outcome.steps}};
+  if (!outcome.error.empty()) done["error"] = outcome.error;
+  emit(event_type::kTurnDone, id, std::move(done));
+  co_return outcome;
+}
 
+Task<TurnOutcome> ChatEngine::State::turn_steps(ConversationState& c, std::string text) {
+  auto self = shared_from_this();
+  const std::string id = c.id;
+  TurnOutcome outcome;
+  auto stop = c.stop;
   std::string failure;
   std::vector<ChatMessage> input;
   try {
@@ -226,7 +253,6 @@ Task<TurnOutcome> ChatEngine::State::run_turn(std::string id, std::string text) 
     emit(error_event(id, failure));
     outcome.outcome = "error";
     outcome.error = failure;
-    emit(event_type::kTurnDone, id, {{"outcome", outcome.outcome}, {"steps", 0}});
     co_return outcome;
   }
   for (auto& message : input) add_message(c, std::move(message));
@@ -305,9 +331,6 @@ Task<TurnOutcome> ChatEngine::State::run_turn(std::string id, std::string text) 
       break;
     }
   }
-  json::object done{{"outcome", outcome.outcome}, {"steps", outcome.steps}};
-  if (!outcome.error.empty()) done["error"] = outcome.error;
-  emit(event_type::kTurnDone, id, std::move(done));
   co_return outcome;
 }
 

@@ -133,6 +133,7 @@ class ChatEngineTest : public ::testing::Test {
         co_return reply;
       };
       services.connectors = [&] {
+        if (connectors_fail_) throw std::runtime_error("the store is gone");
         ChatConnector c;
         c.name = "t";
         c.client = &client;
@@ -199,6 +200,7 @@ class ChatEngineTest : public ::testing::Test {
   ApprovalChoice answer_ = ApprovalChoice::kDenyOnce;
   std::vector<PolicyRule> rules_;
   std::string disabled_;
+  bool connectors_fail_ = false;
   std::shared_ptr<MemoryConversationLog> log_ = std::make_shared<MemoryConversationLog>();
 };
 
@@ -383,6 +385,21 @@ TEST_F(ChatEngineTest, ResumedConversationKeepsItsHistory) {
   ASSERT_EQ(requests_.size(), 1u);
   EXPECT_EQ(requests_[0].messages.size(), 4u);  // system, "first", its answer, "second"
   EXPECT_EQ(requests_[0].messages[1].content, "first");
+}
+
+TEST_F(ChatEngineTest, AnUnexpectedFailureEndsTheTurnWithTurnDone) {
+  connectors_fail_ = true;
+  with_engine({}, [&](ChatEngine& engine) -> Task<void> {
+    std::string id = engine.start({});
+    TurnOutcome outcome = co_await engine.run_turn(id, "hi");
+    EXPECT_EQ(outcome.outcome, "error");
+    EXPECT_NE(outcome.error.find("the store is gone"), std::string::npos);
+    connectors_fail_ = false;
+    outcome = co_await engine.run_turn(id, "again");
+    EXPECT_EQ(outcome.outcome, "done") << "the conversation is usable afterwards";
+  });
+  EXPECT_EQ(count(event_type::kTurnDone), 2);
+  EXPECT_EQ(events_.back().data.at("outcome"), "done");
 }
 
 }  // namespace
