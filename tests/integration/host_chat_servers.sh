@@ -3,7 +3,7 @@
 # and over Streamable HTTP (progress, elicitation),
 # the two example connectors chained in one turn (a refund, then a message), a tool whose
 # definition changed behind a refresh (asked again, with the diff), malformed tool definitions, a
-# server that dies mid-call and a URL that is not MCP.
+# server that dies mid-call, a 50 MB tool list and a URL that is not MCP.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/host_lib.bash"
 need_node
@@ -105,6 +105,13 @@ echo "== a server that dies mid-call"
 out=$(chat --connector fixture --message 'call crash {}' </dev/null 2>&1)
 expect_in "crash" "$out" "the connector fixture failed during fixture/crash"
 "$MCPP" chat --export "$(conversation_of "$out")" | grep -q "fixture/crash"
+
+echo "== a 50 MB tool list: the connector fails with a reason, the chat goes on"
+"$MCPP" connectors add huge --env FIXTURE_HUGE=1 -- "$NODE" "$ROOT/tests/integration/host_fixture_server.mjs" >/dev/null
+out=$(timeout 120 "$MCPP" chat --llm-url "$LLM" --model test-model --connector huge --connector payments \
+  --message 'call list_charges {}' </dev/null 2>&1)
+expect_in "huge" "$out" "connector huge: error"
+expect_in "huge: others work" "$out" "<- payments/list_charges"
 
 echo "== a URL that is not MCP"
 "$MCPP" connectors add notmcp "$LLM" >/dev/null

@@ -3,7 +3,8 @@
 //     tools/list (change the file, refresh: a changed definition);
 //   - `crash` exits the process in the middle of the call (a server that dies mid-call);
 //   - $FIXTURE_MALFORMED=1 adds tools with malformed definitions (no name; an inputSchema that is
-//     not an object; a schema that does not compile).
+//     not an object; a schema that does not compile);
+//   - $FIXTURE_HUGE=1 lists 50 MB of tools (5,000 tools with 10 kB descriptions).
 // Each `note` call appends its text to $FIXTURE_NOTES.
 import { appendFileSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
@@ -22,6 +23,12 @@ function tools() {
     list.push({ name: 'bad_schema_type', inputSchema: 'not an object' });
     list.push({ name: 'bad_schema', annotations: { readOnlyHint: true },
       inputSchema: { type: 'object', properties: { x: { $ref: '#/nowhere' } } } });
+  }
+  if (process.env.FIXTURE_HUGE === '1') {
+    const filler = 'x'.repeat(10_000);
+    for (let i = 0; i < 5_000; ++i) {
+      list.push({ name: `tool_${i}`, description: filler, inputSchema: { type: 'object' } });
+    }
   }
   return list;
 }
