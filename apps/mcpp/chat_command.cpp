@@ -320,8 +320,7 @@ void ChatSession::print_tools() {
       std::cout << terminal_safe(c.name) << "/" << terminal_safe(t.info.name) << "  "
                 << (traits.read ? "read" : "write") << (t.enabled ? "" : "  disabled")
                 << (t.accepted ? "" : "  changed (mcpp connectors accept)")
-                << (traits.read && readonly_ ? "" : (readonly_ ? "  not offered (read-only)" : ""))
-                << "\n";
+                << (readonly_ && !traits.read ? "  not offered (read-only)" : "") << "\n";
     }
   }
   if (connectors.empty()) std::cout << "no connected connectors\n";
