@@ -4,6 +4,9 @@
 #include "host/model_client.hpp"
 
 #include <algorithm>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -72,12 +75,15 @@ constexpr int kTailReads = 4;
 struct ModelClient::CancelState {
   bool stopped = false;
   std::shared_ptr<HttpAbort> abort = std::make_shared<HttpAbort>();
+  // Cancels the request while it connects (resolve, TCP, TLS), which HttpAbort does not reach.
+  asio::cancellation_signal connecting;
   HttpResponse* response = nullptr;
   asio::steady_timer* timer = nullptr;
 
   void fire() {
     stopped = true;
     abort->abort();
+    connecting.emit(asio::cancellation_type::terminal);
     if (response) response->close();
     if (timer) timer->cancel();
   }
@@ -247,8 +253,10 @@ Task<ModelReply> ModelClient::attempt(const std::string& body, const ModelTextHa
   std::unique_ptr<HttpResponse> response;
   auto sent_at = Clock::now();
   try {
-    response = co_await http_->send(HttpClient::Method::kPost, url, headers, body, config_.timeout,
-                                    state.abort);
+    response = co_await asio::co_spawn(
+        co_await asio::this_coro::executor,
+        http_->send(HttpClient::Method::kPost, url, headers, body, config_.timeout, state.abort),
+        asio::bind_cancellation_slot(state.connecting.slot(), asio::use_awaitable));
   } catch (const TransportError& e) {
     if (state.stopped) throw cancelled();
     if (config_.timeout.count() > 0 && Clock::now() - sent_at >= config_.timeout) {

@@ -9,10 +9,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <ctime>
 #include <memory>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -129,6 +132,37 @@ Outcome complete_against(std::vector<std::string> answers, ModelConfig config = 
 
 std::string what(const Outcome& o) {
   return o.error ? o.error->what() : "";
+}
+
+TEST(ModelClientWire, CancellingWhileConnectingStopsAtOnce) {
+  // A TLS handshake that never ends: the server accepts and says nothing.
+  std::optional<ModelError> error;
+  auto started = std::chrono::steady_clock::now();
+  run_coroutine([&](asio::any_io_executor ex) -> Task<bool> {
+    tcp::acceptor silent(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    tcp::socket accepted(ex);
+    silent.async_accept(accepted, [](boost::system::error_code) {});
+    ModelConfig config;
+    config.base_url = "https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/v1";
+    config.model = "m";
+    config.connect_timeout = 10s;
+    ModelClient client(ex, config);
+    std::stop_source stop;
+    asio::steady_timer later(ex, 200ms);
+    later.async_wait([&](boost::system::error_code) { stop.request_stop(); });
+    ModelRequest request;
+    request.messages.push_back({.role = "user", .content = "hi"});
+    std::stop_token token = stop.get_token();
+    try {
+      co_await client.complete(request, nullptr, token);
+    } catch (const ModelError& e) {
+      error = e;
+    }
+    co_return true;
+  });
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->kind(), ModelError::Kind::kCancelled) << error->what();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s) << "not the 10 s connect timeout";
 }
 
 TEST(ModelClientWire, AnHtmlPageIsNotAnAnswer) {
