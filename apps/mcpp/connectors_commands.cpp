@@ -148,6 +148,17 @@ int with_pool(HostStore& store, const Common& c, std::vector<ConnectorSpec> spec
   return rc;
 }
 
+// `text` made terminal-safe, each of its lines after the first indented by `indent`.
+std::string indented(std::string_view text, std::string_view indent) {
+  std::string safe = terminal_safe(text);
+  std::string out;
+  for (char ch : safe) {
+    out += ch;
+    if (ch == '\n') out += indent;
+  }
+  return out;
+}
+
 // Prints a connector that did not connect; returns its exit code.
 int report_unconnected(const ConnectorStatus& s) {
   std::cerr << "mcpp: connector " << s.name << ": " << to_string(s.state)
@@ -318,7 +329,7 @@ int run_show(const Common& c, const std::string& name) {
       if (!s.instructions.empty()) {
         std::cout << "  instructions (" << (s.use_instructions ? "given to the model" : "not used")
                   << "):\n";
-        std::cout << "    " << terminal_safe(s.instructions) << "\n";
+        std::cout << "    " << indented(s.instructions, "    ") << "\n";
       }
       std::cout << "\nTools (" << s.tools.size() << "):\n";
       for (const auto& t : s.tools) {
@@ -329,7 +340,8 @@ int run_show(const Common& c, const std::string& name) {
         if (record && !record->enabled) std::cout << " (off)";
         if (record && record->changed()) std::cout << " (changed: not accepted)";
         std::cout << "\n";
-        if (!t.description.empty()) std::cout << "      " << terminal_safe(t.description) << "\n";
+        if (!t.description.empty())
+          std::cout << "      " << indented(t.description, "      ") << "\n";
         std::cout << "      input: " << terminal_safe(json::serialize(t.input_schema), false)
                   << "\n";
         if (t.output_schema) {
@@ -588,13 +600,26 @@ CLI::App* add_host_commands(CLI::App& app) {
 
   auto* policy = host->add_subcommand("policy", "Rules allow|ask|deny CONNECTOR/TOOL-GLOB");
   policy->require_subcommand(1);
-  auto plist = std::make_shared<Common>();
-  auto* pl = leaf(policy, "list", "The stored rules", *plist);
+  struct ListArgs {
+    Common common;
+    std::string policy_file;
+  };
+  auto plist = std::make_shared<ListArgs>();
+  auto* pl = leaf(policy, "list", "The stored rules (and those of --policy FILE)", plist->common);
+  pl->add_option("--policy", plist->policy_file,
+                 "A policy file to merge: one rule per line (`allow payments/list_*`), # comments");
   pl->callback([plist] {
-    throw CLI::RuntimeError(guarded("host policy list", *plist, [&](HostStore& store) {
+    throw CLI::RuntimeError(guarded("host policy list", plist->common, [&](HostStore& store) {
       auto rules = store.policy_rules();
+      if (!plist->policy_file.empty()) {
+        auto from_file = read_policy_file(plist->policy_file);
+        rules.insert(rules.end(), from_file.begin(), from_file.end());
+      }
       if (rules.empty()) std::cout << "no rules (reads run, writes ask)\n";
-      for (const auto& rule : rules) std::cout << rule.text() << "\n";
+      for (const auto& rule : rules) {
+        std::cout << rule.text() << (plist->policy_file.empty() ? "" : "  (" + rule.source + ")")
+                  << "\n";
+      }
       return kOk;
     }));
   });

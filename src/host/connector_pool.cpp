@@ -295,6 +295,7 @@ class ConnectorPool::Impl : public std::enable_shared_from_this<ConnectorPool::I
     try {
       if (spec.is_stdio()) {
         StdioTarget target = stdio_target_of(spec);
+        target.shutdown_grace = options_.stdio_shutdown_grace;
         if (options_.on_stderr) {
           target.on_stderr = [h = options_.on_stderr, name](std::string_view line) {
             h(name, line);

@@ -82,6 +82,9 @@ struct ConnectorPoolOptions {
   std::function<void(const ToolDiff&)> on_tools_changed;
   // Warnings (a malformed tool skipped, a listing that failed), with the connector's name.
   std::function<void(const std::string& connector, std::string_view warning)> on_warning;
+  // How long a stdio server gets to exit after its stdin is closed, then after SIGTERM (the
+  // client's default, 2 s each, makes quitting slow while a server is busy).
+  std::chrono::milliseconds stdio_shutdown_grace{500};
   // A stdio server's stderr lines. Unset: kept and quoted in the error when it exits.
   std::function<void(const std::string& connector, std::string_view line)> on_stderr;
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -337,8 +338,16 @@ void validate_connector(const ConnectorSpec& spec) {
   if (spec.command.empty() == spec.url.empty()) {
     throw HostStoreError(who + " needs either a URL or a command (not both)");
   }
-  if (!spec.url.empty() && !spec.url.starts_with("http://") && !spec.url.starts_with("https://")) {
-    throw HostStoreError(who + ": '" + spec.url + "' is not an http:// or https:// URL");
+  if (!spec.url.empty()) {
+    auto parsed = boost::urls::parse_absolute_uri(spec.url);
+    bool ok = parsed && (parsed->scheme() == "http" || parsed->scheme() == "https") &&
+              parsed->has_authority() && !parsed->host().empty() &&
+              (!parsed->has_port() || (!parsed->port().empty() && parsed->port_number() != 0));
+    if (!ok) {
+      throw HostStoreError(who + ": '" + spec.url +
+                           "' is not an http:// or https:// URL with a host (and a port, when "
+                           "there is a ':')");
+    }
   }
   if (spec.transport != "auto" && spec.transport != "streamable-http" && spec.transport != "sse") {
     throw HostStoreError(who + ": unknown transport '" + spec.transport +

@@ -270,25 +270,32 @@ TEST_F(ConnectorPoolTest, AHugeToolListIsRefused) {
 TEST_F(ConnectorPoolTest, ConnectsInParallel) {
   if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
   // Each server takes 1.5 s to answer initialize: one after the other, five would take 7.5 s.
-  std::vector<ConnectorSpec> specs;
-  for (int i = 0; i < 5; ++i) {
-    specs.push_back(fake("slow" + std::to_string(i), {{"FAKE_INIT_DELAY_MS", "1500"}}));
-  }
-  std::chrono::milliseconds elapsed{};
-  run([&](asio::any_io_executor ex) -> Task<void> {
-    ConnectorPool pool(ex, *store_);
-    auto start = std::chrono::steady_clock::now();
-    co_await pool.connect(specs);
-    elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    for (const auto& s : pool.statuses()) {
-      EXPECT_EQ(s.state, ConnectorState::kConnected) << s.name << ": " << s.reason;
+  auto connect_all = [&](int count) {
+    std::vector<ConnectorSpec> specs;
+    for (int i = 0; i < count; ++i) {
+      specs.push_back(fake("slow" + std::to_string(i), {{"FAKE_INIT_DELAY_MS", "1500"}}));
     }
-    co_await pool.close();
-  });
-  EXPECT_LT(elapsed, 5000ms) << "5 connectors took " << elapsed.count() << " ms";
-  std::cout << "[ measured ] 5 connectors with a 1.5 s initialize each: " << elapsed.count()
-            << " ms\n";
+    std::chrono::milliseconds elapsed{};
+    run([&](asio::any_io_executor ex) -> Task<void> {
+      ConnectorPool pool(ex, *store_);
+      auto start = std::chrono::steady_clock::now();
+      co_await pool.connect(specs);
+      elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      for (const auto& s : pool.statuses()) {
+        EXPECT_EQ(s.state, ConnectorState::kConnected) << s.name << ": " << s.reason;
+      }
+      co_await pool.close();
+    });
+    return elapsed;
+  };
+  auto one = connect_all(1);
+  auto five = connect_all(5);
+  std::cout << "[ measured ] connectors with a 1.5 s initialize each: 1 in " << one.count()
+            << " ms, 5 in " << five.count() << " ms\n";
+  EXPECT_LT(five, 5000ms) << "5 connectors took " << five.count() << " ms";
+  EXPECT_LT(five, 2 * one + 1000ms)
+      << "5 connectors took " << five.count() << " ms, one " << one.count() << " ms";
 }
 
 TEST_F(ConnectorPoolTest, ServerEverythingListsToolsResourcesAndPrompts) {
@@ -311,6 +318,56 @@ TEST_F(ConnectorPoolTest, ServerEverythingListsToolsResourcesAndPrompts) {
     EXPECT_NE(echo.text().find("hi"), std::string::npos) << echo.text();
     co_await pool.close();
   });
+}
+
+TEST_F(ConnectorPoolTest, AServerThatWillNotExitIsKilledSoon) {
+  if (!have_node()) GTEST_SKIP() << "no node at " << kNode;
+  std::vector<ConnectorSpec> specs{fake("stubborn", {{"FAKE_LINGER", "1"}})};
+  std::chrono::milliseconds closing{};
+  run([&](asio::any_io_executor ex) -> Task<void> {
+    ConnectorPool pool(ex, *store_);
+    co_await pool.connect(specs);
+    EXPECT_EQ(pool.status("stubborn")->state, ConnectorState::kConnected);
+    auto start = std::chrono::steady_clock::now();
+    co_await pool.close();
+    closing = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+  });
+  // stdin closed, 0.5 s, SIGTERM (ignored), 0.5 s, SIGKILL: about 1 s, not the client's 4 s.
+  EXPECT_LT(closing, 2500ms) << "closing took " << closing.count() << " ms";
+}
+
+TEST_F(ConnectorPoolTest, ServerMemoryWorksAsAConnector) {
+  const std::string memory =
+      std::string(MCPP_SOURCE_DIR) +
+      "/.deps/node_modules/@modelcontextprotocol/server-memory/dist/index.js";
+  if (!have_node() || !fs::exists(memory)) GTEST_SKIP() << "no server-memory in .deps";
+  ConnectorSpec s = fake("memory", {{"MEMORY_FILE_PATH", (dir_ / "memory.jsonl").string()}});
+  s.args = {memory};
+  store_->add_connector(s);
+  std::vector<std::string> names{"memory"};
+  json::object entity{{"name", "Ada"},
+                      {"entityType", "person"},
+                      {"observations", json::array{"wrote the first program"}}};
+  json::object create_args{{"entities", json::array{entity}}};
+  json::object no_args;
+  std::string graph;
+  run([&](asio::any_io_executor ex) -> Task<void> {
+    ConnectorPool pool(ex, *store_);
+    co_await pool.connect_named(names);
+    const ConnectorStatus* st = pool.status("memory");
+    EXPECT_EQ(st->state, ConnectorState::kConnected) << st->reason;
+    auto created =
+        co_await pool.call_tool(std::string("memory"), std::string("create_entities"), create_args);
+    EXPECT_FALSE(created.is_error) << created.text();
+    auto read = co_await pool.call_tool(std::string("memory"), std::string("read_graph"), no_args);
+    graph = read.text();
+    co_await pool.close();
+  });
+  EXPECT_NE(graph.find("wrote the first program"), std::string::npos) << graph;
+  auto record = store_->find_tool("memory", "read_graph");
+  ASSERT_TRUE(record);
+  EXPECT_TRUE(record->read_only_hint()) << json::serialize(record->accepted);
 }
 
 TEST(ConnectorTargets, SecretsAreResolvedAtConnectTime) {

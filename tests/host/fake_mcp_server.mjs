@@ -1,7 +1,8 @@
 // A small stdio MCP server for the host's tests, whose tools come from outside so a test can
 // change them between runs: FAKE_TOOLS_FILE (a JSON array of tool definitions, read at every
 // tools/list), else FAKE_TOOL_COUNT generated tools. FAKE_DIE_ON_LIST=1 makes it exit when asked
-// for its tools; FAKE_INSTRUCTIONS sets its instructions; FAKE_INIT_DELAY_MS delays its answer to initialize. Speaks the stateful era only.
+// for its tools; FAKE_INSTRUCTIONS sets its instructions; FAKE_INIT_DELAY_MS delays its answer to initialize;
+// FAKE_LINGER=1 makes it outlive its stdin and ignore SIGTERM (a busy server that must be killed). Speaks the stateful era only.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
@@ -15,6 +16,11 @@ function tools() {
     list.push({ name: `tool_${i}`, description: `Tool number ${i}`, inputSchema: { type: 'object' } });
   }
   return list;
+}
+
+if (process.env.FAKE_LINGER === '1') {
+  process.on('SIGTERM', () => {});
+  setInterval(() => {}, 1000);
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {

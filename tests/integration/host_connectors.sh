@@ -128,6 +128,11 @@ expect 0 'added allow words/lookup' "$MCPP" host policy add allow words/lookup
 expect 0 'deny \*/delete_\*' "$MCPP" host policy list
 expect 2 "unknown action 'permit'" "$MCPP" host policy add permit 'a/b'
 expect 2 "must be CONNECTOR/TOOL" "$MCPP" host policy add allow nope
+printf '# team rules\nallow words/*\n\nask */erase  # careful\n' >"$WORK/policy.txt"
+expect 0 'ask \*/erase  \(.*policy.txt:4\)' "$MCPP" host policy list --policy "$WORK/policy.txt"
+expect 0 'deny \*/delete_\*  \(store\)' "$MCPP" host policy list --policy "$WORK/policy.txt"
+printf 'allow words\n' >"$WORK/bad-policy.txt"
+expect 2 'bad-policy.txt:1: bad policy rule' "$MCPP" host policy list --policy "$WORK/bad-policy.txt"
 expect 0 'removed allow words/lookup' "$MCPP" host policy remove allow words/lookup
 expect 2 "no rule 'allow words/lookup'" "$MCPP" host policy remove allow words/lookup
 expect 0 'model: llama3' "$MCPP" host config --llm-url http://localhost:11434/v1 --model llama3 --api-key-env OLLAMA_KEY
@@ -149,6 +154,40 @@ expect 3 'connector page: error' "$MCPP" connectors show page
 expect 0 'removed conf' "$MCPP" connectors remove conf
 not_printed '^conf ' "$MCPP" connectors list
 expect 0 'No connectors' "$MCPP" connectors list --host-db "$WORK/other/host.sqlite"
+
+# ---- a server that asks for sign-in (OAuth) ----------------------------------------------------
+AUTH_PORT=$("$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+AUTH_URL="http://127.0.0.1:$AUTH_PORT/mcp"
+echo "correct horse" | "$MCPP" hash-password alice >"$WORK/users.txt"
+"$MCPP" serve --fixture conformance --http "127.0.0.1:$AUTH_PORT" --auth builtin \
+  --auth-users "$WORK/users.txt" --auth-db "$WORK/auth.sqlite" 2>"$WORK/auth-server.log" &
+PIDS+=($!)
+for _ in $(seq 100); do
+  grep -q "serving" "$WORK/auth-server.log" && break
+  sleep 0.1
+done
+expect 0 'added connector plain' "$MCPP" connectors add plain "$AUTH_URL"
+expect 3 'connector plain: needs sign-in: .*HTTP 401.*--auth oauth' "$MCPP" connectors show plain
+expect 0 'added connector signed' "$MCPP" connectors add signed "$AUTH_URL" --auth oauth
+expect 3 'connector signed: needs sign-in' "$MCPP" connectors show signed --no-browser --auth-timeout 1
+# Sign in once through the scripted browser; the token goes to tokens.json next to the store.
+"$MCPP" connectors show signed --no-browser --auth-timeout 30 >"$WORK/signin.out" 2>"$WORK/signin.err" &
+SIGNIN=$!
+LOGIN=""
+for _ in $(seq 200); do
+  LOGIN=$(grep -o 'http://127.0.0.1:[0-9]*/authorize?[^ ]*' "$WORK/signin.err" || true)
+  [ -n "$LOGIN" ] && break
+  sleep 0.1
+done
+if [ -n "$LOGIN" ] && "$NODE" "$(dirname "$0")/cli_oauth_browser.mjs" "$LOGIN" alice "correct horse" approve >"$WORK/browser.out" 2>&1 &&
+  wait "$SIGNIN" && grep -q test_simple_text "$WORK/signin.out"; then
+  echo "ok: connectors show signed (signed in through the browser)"
+else
+  echo "FAIL: signing in a connector"; cat "$WORK/signin.err" "$WORK/browser.out" 2>/dev/null | head -20
+  FAILS=$((FAILS + 1))
+fi
+[ -f "$WORK/data/tokens.json" ] && echo "ok: token stored next to the host store" || { echo "FAIL: no tokens.json next to the store"; FAILS=$((FAILS + 1)); }
+expect 0 'test_simple_text' "$MCPP" connectors show signed --no-browser --auth-timeout 1
 
 if [ "$FAILS" -gt 0 ]; then
   echo "$FAILS check(s) failed"
