@@ -1,5 +1,5 @@
 # mcpp chat end to end with more servers: @modelcontextprotocol/server-everything over stdio
-# (progress, elicitation and sampling round trips, cancelling a long-running tool with SIGINT)
+# (progress, elicitation and sampling round trips, roots, cancelling a long-running tool with SIGINT)
 # and over Streamable HTTP (progress, elicitation),
 # the two example connectors chained in one turn (a refund, then a message), a tool whose
 # definition changed behind a refresh (asked again, with the diff), malformed tool definitions, a
@@ -30,6 +30,13 @@ expect_in "sampling" "$out" '"text": "echo: '
 out=$(printf 'y\nn\n' | chat --connector everything \
   --message 'call trigger-sampling-request {"prompt":"Say hi","maxTokens":20}' 2>&1)
 expect_in "sampling declined" "$out" "declined the sampling request"
+
+echo "== roots: the current directory by default, --root DIR"
+out=$(cd "$WORK" && chat --connector everything --message 'call get-roots-list {}' </dev/null)
+expect_in "default root" "$out" "URI: file://$WORK"
+out=$(chat --connector everything --root "$ROOT/samples" --root /tmp --message 'call get-roots-list {}' </dev/null)
+expect_in "--root" "$out" "URI: file://$ROOT/samples"
+expect_in "--root" "$out" "URI: file:///tmp"
 
 echo "== SIGINT while a tool runs cancels the call"
 # (mcpp itself in the background, not the chat function, so that $! is its pid)
