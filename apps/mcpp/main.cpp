@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "chat_command.hpp"
 #include "client_commands.hpp"
 #include "connectors_commands.hpp"
 #include "fixtures/fixtures.hpp"
@@ -62,9 +63,9 @@ int main(int argc, char** argv) {
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
-  add_connectors_commands(
-      app);                  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
-  add_gateway_command(app);  // apps/mcpp/gateway_command.cpp
+  add_connectors_commands(app);  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
+  add_chat_command(app);         // chat (apps/mcpp/chat_command.cpp)
+  add_gateway_command(app);      // gateway (apps/mcpp/gateway_command.cpp)
 
   CLI11_PARSE(app, argc, argv);
 
