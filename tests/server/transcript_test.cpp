@@ -236,8 +236,8 @@ TEST_P(Transcript, ServerAnswersAsWritten) {
         auto served = std::make_shared<bool>(false);
         asio::co_spawn(
             io,
-            [&server, server_end, served]() -> Task<void> {
-              co_await serve(*server, *server_end);
+            [&server, end = server_end, served]() -> Task<void> {
+              co_await serve(*server, *end);
               *served = true;
             },
             asio::detached);
@@ -372,8 +372,8 @@ TEST(ServeConnection, ClientDisconnectingMidCallCancelsTheHandler) {
         auto [client, server_end] = make_memory_connection_pair(io.get_executor());
         asio::co_spawn(
             io,
-            [&server, server_end, &served]() -> Task<void> {
-              co_await serve(*server, *server_end);
+            [&server, end = server_end, &served]() -> Task<void> {
+              co_await serve(*server, *end);
               served = true;
             },
             asio::detached);
