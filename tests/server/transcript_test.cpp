@@ -75,6 +75,7 @@ std::unique_ptr<Server> fixture_server() {
   wait.description = "Runs until cancelled";
   server->add_tool(wait, [](const json::object&, Context& ctx) -> Task<ToolResult> {
     LiveHandler live;
+    ctx.progress(0, {}, "waiting");  // tells a client with a progress token it has started
     while (!ctx.cancelled()) co_await sleep_for(5ms);
     co_return ToolResult::text("cancelled");
   });
