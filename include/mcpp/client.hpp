@@ -19,6 +19,7 @@
 
 #include "jsonrpc/message.hpp"
 #include "jsonrpc/outgoing.hpp"
+#include "mcpp/connection.hpp"
 #include "mcpp/json.hpp"
 
 namespace mcpp {
@@ -218,6 +219,24 @@ struct RequestOptions {
   ProgressHandler on_progress;           // asks the server for notifications/progress
   std::stop_token stop;  // request_stop() cancels the request (notifications/cancelled)
   json::object meta;     // merged into params._meta
+
+  // Answers to the server's requests that belong to this request (a gateway hands a child
+  // server's elicitation to the front request that caused it). Each, when set, takes precedence
+  // over the client-wide handler (Client::on_elicitation, on_sampling, set_roots) for those
+  // requests. Which server requests belong to this one:
+  // - stateless era (2026-07-28): every input request of this request's input_required rounds;
+  // - stateful era over Streamable HTTP: those that arrive on this request's response stream;
+  // - stateful era over stdio or a Connection, where the wire does not say: those whose
+  //   params._meta.progressToken is this request's progress token (the client then sends one,
+  //   and mcpp's server copies it into the requests a handler makes); otherwise, when exactly
+  //   one request with per-request handlers is outstanding, that one; otherwise none.
+  // Requests that belong to none get the client-wide handlers. In the stateful era the server
+  // learns the client's capabilities at initialize: declare elicitation/sampling/roots there
+  // (a client-wide handler, or ClientOptions::capabilities) or the server will not ask. In the
+  // stateless era these handlers also declare their capability in this request's _meta.
+  ElicitationHandler on_elicitation;
+  SamplingHandler on_sampling;
+  std::optional<std::vector<Root>> roots;
 };
 
 // ---- results ---------------------------------------------------------------------------------
@@ -345,12 +364,17 @@ class Client {
   // server cannot be reached, RpcError when it refuses to initialize.
   Task<void> connect(StdioTarget target);
   Task<void> connect(HttpTarget target);
+  // Over a Connection (mcpp/connection.hpp): an in-memory pair, or one of the application's own.
+  // The client shares ownership of it and closes it on close() or destruction; the era is
+  // chosen as over stdio (ClientOptions::era, server/discover first in kAuto). Throws
+  // std::invalid_argument for a null connection.
+  Task<void> connect(std::shared_ptr<Connection> connection);
   bool connected() const;
   // What the server answered to initialize or server/discover (after connect).
   const InitializeResult& server() const;
   // True when the client speaks the stateless 2026-07-28 revision with the server.
   bool stateless() const;
-  // "stdio", "streamable-http" or "sse" (after connect).
+  // "stdio", "streamable-http", "sse" or "connection" (after connect).
   std::string_view transport_name() const;
   // Ends the session (Streamable HTTP: DELETE) and the connection (stdio: the process).
   Task<void> close();

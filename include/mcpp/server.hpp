@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "jsonrpc/message.hpp"
+#include "mcpp/connection.hpp"
 #include "mcpp/content.hpp"
 #include "mcpp/json.hpp"
 #include "mcpp/tool.hpp"
@@ -392,6 +393,14 @@ class Server {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// Serves one session of `server` over `connection` (see mcpp/connection.hpp), in either protocol
+// era, until the connection ends: read() returns the end of the stream or fails. Then the
+// handlers still running are cancelled (their stop token), serve() waits for them to finish and
+// for what is queued to be written, closes the connection and returns. Requests are handled
+// concurrently (a handler may await the client's answers); messages go out in the order the
+// session sends them. `connection` must outlive the returned task; nothing touches it after.
+Task<void> serve(Server& server, Connection& connection);
 
 // ---- typed tools -----------------------------------------------------------------------------
 namespace detail {

@@ -110,6 +110,13 @@ Task<void> Client::Impl::connect_stdio(StdioTarget target) {
   co_await start_or_drop();
 }
 
+Task<void> Client::Impl::connect_connection(std::shared_ptr<Connection> connection) {
+  if (transport_) throw std::logic_error("mcpp::Client: already connected");
+  era_key_.clear();  // each connection may lead to a different server: nothing to remember
+  transport_ = make_connection_transport(strand_, std::move(connection));
+  co_await start_or_drop();
+}
+
 Task<void> Client::Impl::connect_http(HttpTarget target) {
   if (transport_) throw std::logic_error("mcpp::Client: already connected");
   HttpTransportKind kind = target.transport;
@@ -175,8 +182,8 @@ Task<void> Client::Impl::start_or_drop() {
 Task<void> Client::Impl::start_and_handshake() {
   std::weak_ptr<Impl> weak = weak_from_this();
   ClientTransport::Callbacks cb;
-  cb.on_message = [weak](json::value message) {
-    if (auto self = weak.lock()) self->on_message(std::move(message));
+  cb.on_message = [weak](json::value message, const json::value& related) {
+    if (auto self = weak.lock()) self->on_message(std::move(message), related);
   };
   cb.on_lost = [weak](const json::value& id, const TransportError& error) {
     if (auto self = weak.lock()) self->on_lost(id, error);
@@ -202,13 +209,13 @@ Task<void> Client::Impl::negotiate_era() {
                          "the legacy HTTP+SSE transport cannot carry the stateless revision " +
                              std::string(kStatelessVersions[0]));
   }
-  if (modern && options_.era == ProtocolEra::kAuto) {
+  if (modern && options_.era == ProtocolEra::kAuto && !era_key_.empty()) {
     std::lock_guard lock(g_kind_mu);
     auto it = known_eras().find(era_key_);
     if (it != known_eras().end() && !it->second) modern = false;
   }
   auto remember = [this](bool stateless) {
-    if (options_.era != ProtocolEra::kAuto) return;
+    if (options_.era != ProtocolEra::kAuto || era_key_.empty()) return;
     std::lock_guard lock(g_kind_mu);
     known_eras()[era_key_] = stateless;
   };
@@ -256,12 +263,12 @@ Task<void> Client::Impl::negotiate_era() {
   if (transport_->supports_stateless()) remember(false);
 }
 
-json::object Client::Impl::request_meta() const {
+json::object Client::Impl::request_meta(const ScopedHandlers* scoped) const {
   json::object info{{"name", options_.info.name}, {"version", options_.info.version}};
   if (!options_.info.title.empty()) info["title"] = options_.info.title;
   json::object meta;
   meta["io.modelcontextprotocol/protocolVersion"] = version_;
-  meta["io.modelcontextprotocol/clientCapabilities"] = capabilities();
+  meta["io.modelcontextprotocol/clientCapabilities"] = capabilities(scoped);
   meta["io.modelcontextprotocol/clientInfo"] = std::move(info);
   if (!log_level_.empty()) meta["io.modelcontextprotocol/logLevel"] = log_level_;
   return meta;
@@ -269,8 +276,11 @@ json::object Client::Impl::request_meta() const {
 
 Task<void> Client::Impl::discover() {
   RequestOptions opt;
-  // On stdio a stateful server may never answer a request before initialize.
-  if (transport_->name() == "stdio") opt.timeout = options_.discover_timeout;
+  // On stdio (or any connection) a stateful server may never answer a request before
+  // initialize.
+  if (transport_->name() == "stdio" || transport_->name() == "connection") {
+    opt.timeout = options_.discover_timeout;
+  }
   json::value result = co_await request("server/discover", {}, opt);
   if (!result.is_object()) {
     throw RpcError(jsonrpc::kInvalidRequest,
@@ -330,13 +340,14 @@ bool Client::Impl::choose_version(const RpcError& e) {
   return false;
 }
 
-json::object Client::Impl::capabilities() const {
+json::object Client::Impl::capabilities(const ScopedHandlers* scoped) const {
   json::object caps;
   std::lock_guard lock(mu_);
   // The stateless era has no notifications/roots/list_changed.
   if (roots_) caps["roots"] = stateless_ ? json::object() : json::object{{"listChanged", true}};
-  if (sampling_) caps["sampling"] = json::object();
-  if (elicitation_) {
+  if (scoped && scoped->roots && !caps.contains("roots")) caps["roots"] = json::object();
+  if (sampling_ || (scoped && scoped->sampling)) caps["sampling"] = json::object();
+  if (elicitation_ || (scoped && scoped->elicitation)) {
     json::object e;
     e["form"] = json::object();
     if (elicitation_url_) e["url"] = json::object();
@@ -411,6 +422,7 @@ Task<json::value> Client::Impl::request(std::string method, json::object params,
 Task<json::value> Client::Impl::stateless_request(std::string method, json::object params,
                                                   RequestOptions opt) {
   const json::object base = std::move(params);
+  const auto scoped = ScopedHandlers::of(opt);
   std::optional<json::object> responses;
   std::optional<std::string> state;
   bool version_retried = false;
@@ -422,7 +434,7 @@ Task<json::value> Client::Impl::stateless_request(std::string method, json::obje
     json::object p = base;
     json::object meta;
     if (const json::value* m = find(base, "_meta"); m && m->is_object()) meta = m->get_object();
-    for (auto& [k, v] : request_meta()) meta[k] = v;
+    for (auto& [k, v] : request_meta(scoped.get())) meta[k] = v;
     p["_meta"] = std::move(meta);
     if (responses) p["inputResponses"] = *responses;
     if (state) p["requestState"] = *state;
@@ -507,7 +519,7 @@ Task<json::value> Client::Impl::stateless_request(std::string method, json::obje
         std::string failure;
         int failure_code = 0;
         try {
-          answer = co_await answer_request(inner_method, inner_params, opt.stop);
+          answer = co_await answer_request(inner_method, inner_params, opt.stop, scoped.get());
         } catch (const RpcError& e) {
           failure = e.error().message;
           failure_code = e.error().code;
@@ -639,22 +651,25 @@ Task<json::value> Client::Impl::send_request(
   json::value id = jsonrpc::OutgoingRequests::id_of(*slot);
   std::string key = id_key(id);
 
-  if (opt.on_progress || !opt.meta.empty()) {
+  // Stateful era: server requests that belong to this one are told apart by its progress token
+  // (its id), so a request with per-request handlers sends one.
+  auto scoped = stateless_ ? nullptr : ScopedHandlers::of(opt);
+  if (opt.on_progress || !opt.meta.empty() || scoped) {
     json::object meta;
     if (const json::value* m = find(params, "_meta"); m && m->is_object()) meta = m->get_object();
     for (const auto& [k, v] : opt.meta) meta[k] = v;
-    if (opt.on_progress) {
-      meta["progressToken"] = id;
-      progress_[key] = opt.on_progress;
-    }
+    if (opt.on_progress || scoped) meta["progressToken"] = id;
+    if (opt.on_progress) progress_[key] = opt.on_progress;
     params["_meta"] = std::move(meta);
   }
+  if (scoped) scoped_[key] = scoped;
   struct Cleanup {
     Impl* impl;
     std::string key;
     ~Cleanup() {
       impl->progress_.erase(key);
       impl->failures_.erase(key);
+      impl->scoped_.erase(key);
     }
   } cleanup{this, key};
 
@@ -791,9 +806,9 @@ Task<json::array> Client::Impl::list_all(std::string method, std::string field,
 
 // ---- what the server sends -------------------------------------------------------------------
 
-void Client::Impl::on_message(json::value message) {
+void Client::Impl::on_message(json::value message, const json::value& related) {
   if (message.is_array()) {
-    for (auto& m : message.as_array()) on_message(std::move(m));
+    for (auto& m : message.as_array()) on_message(std::move(m), related);
     return;
   }
   auto classified = jsonrpc::classify(message);
@@ -805,7 +820,9 @@ void Client::Impl::on_message(json::value message) {
       outgoing_.resolve(*m);
       break;
     case jsonrpc::Kind::kRequest:
-      asio::co_spawn(strand_, serve_request(shared_from_this(), std::move(*m)), asio::detached);
+      asio::co_spawn(strand_,
+                     serve_request(shared_from_this(), std::move(*m), owner_of(*m, related)),
+                     asio::detached);
       break;
     case jsonrpc::Kind::kNotification:
       on_notification(*m);
@@ -893,13 +910,16 @@ void Client::Impl::on_closed(const TransportError& error) {
   }
 }
 
-Task<void> Client::Impl::serve_request(std::shared_ptr<Impl> self, jsonrpc::Message m) {
+Task<void> Client::Impl::serve_request(std::shared_ptr<Impl> self, jsonrpc::Message m,
+                                       std::shared_ptr<const ScopedHandlers> scoped) {
   std::string key = id_key(m.id);
   auto stop = std::make_shared<std::stop_source>();
   self->incoming_[key] = stop;
   json::value reply;
   try {
-    json::value result = co_await self->answer(m, stop->get_token());
+    json::object params = m.params.is_object() ? m.params.get_object() : json::object();
+    json::value result =
+        co_await self->answer_request(m.method, params, stop->get_token(), scoped.get());
     reply = jsonrpc::make_result(m.id, std::move(result));
   } catch (const RpcError& e) {
     reply = jsonrpc::make_error(m.id, e.error());
@@ -918,13 +938,9 @@ Task<void> Client::Impl::serve_request(std::shared_ptr<Impl> self, jsonrpc::Mess
   }
 }
 
-Task<json::value> Client::Impl::answer(const jsonrpc::Message& m, std::stop_token stop) {
-  json::object params = m.params.is_object() ? m.params.get_object() : json::object();
-  co_return co_await answer_request(m.method, params, std::move(stop));
-}
-
 Task<json::value> Client::Impl::answer_request(const std::string& method,
-                                               const json::object& params, std::stop_token stop) {
+                                               const json::object& params, std::stop_token stop,
+                                               const ScopedHandlers* scoped) {
   if (method == "ping") co_return json::object();
   if (method == "sampling/createMessage") {
     SamplingHandler h;
@@ -932,6 +948,7 @@ Task<json::value> Client::Impl::answer_request(const std::string& method,
       std::lock_guard lock(mu_);
       h = sampling_;
     }
+    if (scoped && scoped->sampling) h = scoped->sampling;
     if (!h) throw RpcError(jsonrpc::kMethodNotFound, "This client does not support sampling");
     co_return co_await h(params);
   }
@@ -943,6 +960,7 @@ Task<json::value> Client::Impl::answer_request(const std::string& method,
       h = elicitation_;
       url_ok = elicitation_url_;
     }
+    if (scoped && scoped->elicitation) h = scoped->elicitation;
     if (!h) throw RpcError(jsonrpc::kMethodNotFound, "This client does not support elicitation");
     ElicitationRequest req;
     req.mode = std::string(find_string(params, "mode"));
@@ -975,8 +993,10 @@ Task<json::value> Client::Impl::answer_request(const std::string& method,
     json::array roots;
     {
       std::lock_guard lock(mu_);
-      if (!roots_) throw RpcError(jsonrpc::kMethodNotFound, "This client does not offer roots");
-      for (const auto& r : *roots_) {
+      const std::optional<std::vector<Root>>& offered =
+          scoped && scoped->roots ? scoped->roots : roots_;
+      if (!offered) throw RpcError(jsonrpc::kMethodNotFound, "This client does not offer roots");
+      for (const auto& r : *offered) {
         json::object o{{"uri", r.uri}};
         if (!r.name.empty()) o["name"] = r.name;
         roots.push_back(std::move(o));

@@ -213,6 +213,13 @@ Task<void> Client::connect(HttpTarget target) {
   });
 }
 
+Task<void> Client::connect(std::shared_ptr<Connection> connection) {
+  if (!connection) throw std::invalid_argument("mcpp::Client::connect: no connection");
+  return on_strand(impl_, [impl = impl_, c = std::move(connection)]() mutable -> Task<void> {
+    co_await impl->connect_connection(std::move(c));
+  });
+}
+
 bool Client::connected() const {
   return impl_->connected_;
 }

@@ -23,6 +23,13 @@ namespace mcpp {
 class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
  public:
   using Strand = boost::asio::strand<boost::asio::any_io_executor>;
+  // The handlers of one request for the server requests that belong to it (RequestOptions).
+  struct ScopedHandlers {
+    ElicitationHandler elicitation;
+    SamplingHandler sampling;
+    std::optional<std::vector<Root>> roots;
+    static std::shared_ptr<const ScopedHandlers> of(const RequestOptions& options);
+  };
 
   Impl(boost::asio::any_io_executor ex, ClientOptions options);
   ~Impl();
@@ -30,6 +37,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   // All of these run on strand_.
   Task<void> connect_stdio(StdioTarget target);
   Task<void> connect_http(HttpTarget target);
+  Task<void> connect_connection(std::shared_ptr<Connection> connection);
   Task<void> close();
   // Sends a request and waits for its answer. Throws RpcError (the server's error, or a timeout
   // or cancellation with mcpp's codes) or TransportError.
@@ -77,18 +85,22 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   Task<void> start_and_handshake();
   Task<void> handshake();
   Task<void> reinitialize();
-  json::object capabilities() const;
+  json::object capabilities(const ScopedHandlers* scoped = nullptr) const;
 
-  void on_message(json::value message);
+  void on_message(json::value message, const json::value& related_request);
+  // The per-request handlers a server request belongs to (null: the client-wide ones); the rule
+  // is documented at RequestOptions.
+  std::shared_ptr<const ScopedHandlers> owner_of(const jsonrpc::Message& request,
+                                                 const json::value& related_request) const;
   void on_notification(const jsonrpc::Message& m);
   void on_lost(const json::value& id, const TransportError& error);
   void on_closed(const TransportError& error);
-  static Task<void> serve_request(std::shared_ptr<Impl> self, jsonrpc::Message m);
-  Task<json::value> answer(const jsonrpc::Message& m, std::stop_token stop);
+  static Task<void> serve_request(std::shared_ptr<Impl> self, jsonrpc::Message m,
+                                  std::shared_ptr<const ScopedHandlers> scoped);
   // A server request (elicitation/create, sampling/createMessage, roots/list, ping) answered by
   // the handlers: either era (a stateful request, or an input request of input_required).
   Task<json::value> answer_request(const std::string& method, const json::object& params,
-                                   std::stop_token stop);
+                                   std::stop_token stop, const ScopedHandlers* scoped);
 
   // ---- stateless era ----
   Task<json::value> send_request(std::string method, json::object params, RequestOptions options,
@@ -96,7 +108,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
                                  std::vector<std::pair<std::string, std::string>> headers);
   Task<json::value> stateless_request(std::string method, json::object params,
                                       RequestOptions options);
-  json::object request_meta() const;
+  json::object request_meta(const ScopedHandlers* scoped) const;
   // server/discover; fills server_. Throws RpcError / TransportError.
   Task<void> discover();
   // Decides the era: stateless when the server answers server/discover (or with a modern
@@ -129,6 +141,9 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   std::map<std::string, ProgressHandler> progress_;  // by progress token
   std::map<std::string, TransportError> failures_;   // requests the transport lost
   std::map<std::string, std::shared_ptr<std::stop_source>> incoming_;  // server requests
+  // Outstanding requests with per-request handlers (stateful era), by id key; their progress
+  // tokens are their ids.
+  std::map<std::string, std::shared_ptr<const ScopedHandlers>> scoped_;
 };
 
 // JSON to typed results (client_api.cpp).

@@ -80,7 +80,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view url) {
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // One connection, plain or TLS, with its read buffer.
-struct Connection {
+struct PooledConnection {
   std::string key;
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<TlsStream> tls;
@@ -160,14 +160,14 @@ struct HttpClient::Pool : std::enable_shared_from_this<HttpClient::Pool> {
     }
   }
 
-  std::unique_ptr<Connection> take_idle(const std::string& key) {
+  std::unique_ptr<PooledConnection> take_idle(const std::string& key) {
     auto it = idle.find(key);
     if (it == idle.end() || it->second.empty()) return nullptr;
     auto c = std::move(it->second.back());
     it->second.pop_back();
     return c;
   }
-  void give_back(std::unique_ptr<Connection> c) {
+  void give_back(std::unique_ptr<PooledConnection> c) {
     auto& list = idle[c->key];
     if (list.size() >= kMaxIdlePerOrigin) {
       c->shut();
@@ -176,8 +176,8 @@ struct HttpClient::Pool : std::enable_shared_from_this<HttpClient::Pool> {
     list.push_back(std::move(c));
   }
 
-  Task<std::unique_ptr<Connection>> connect(const Endpoint& e) {
-    auto c = std::make_unique<Connection>();
+  Task<std::unique_ptr<PooledConnection>> connect(const Endpoint& e) {
+    auto c = std::make_unique<PooledConnection>();
     c->key = e.key;
     tcp::resolver resolver(ex);
     error_code ec;
@@ -230,13 +230,13 @@ struct HttpClient::Pool : std::enable_shared_from_this<HttpClient::Pool> {
   asio::any_io_executor ex;
   asio::ssl::context ssl;
   std::chrono::milliseconds connect_timeout;
-  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  std::map<std::string, std::vector<std::unique_ptr<PooledConnection>>> idle;
 };
 
 // ---- response --------------------------------------------------------------------------------
 
 struct HttpResponse::State {
-  std::unique_ptr<Connection> conn;
+  std::unique_ptr<PooledConnection> conn;
   std::weak_ptr<HttpClient::Pool> pool;
   http::response_parser<http::buffer_body> parser;
   std::array<char, kReadChunk> chunk{};
@@ -312,7 +312,7 @@ Task<bool> HttpResponse::read_some(std::string& out, std::chrono::milliseconds t
   body.data = s.chunk.data();
   body.size = s.chunk.size();
   error_code ec;
-  Connection& c = *s.conn;
+  PooledConnection& c = *s.conn;
   if (timeout.count() > 0) c.lowest().expires_after(timeout);
   if (c.tls) {
     co_await http::async_read_some(*c.tls, c.buffer, s.parser,
@@ -411,7 +411,7 @@ Task<std::unique_ptr<HttpResponse>> HttpClient::send(Method method, std::string_
   } clear_abort{abort.get()};
   for (int attempt = 0;; ++attempt) {
     if (abort && abort->aborted()) throw aborted();
-    std::unique_ptr<Connection> conn = pool_->take_idle(endpoint->key);
+    std::unique_ptr<PooledConnection> conn = pool_->take_idle(endpoint->key);
     bool reused = conn != nullptr;
     if (!conn) conn = co_await pool_->connect(*endpoint);
     if (abort) {

@@ -104,7 +104,7 @@ class LegacySseCore : public std::enable_shared_from_this<LegacySseCore> {
     if (data.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
     auto parsed = jsonrpc::parse(data);
     if (!std::holds_alternative<json::value>(parsed)) return;  // not JSON: skipped
-    if (cb_.on_message) cb_.on_message(std::move(std::get<json::value>(parsed)));
+    if (cb_.on_message) cb_.on_message(std::move(std::get<json::value>(parsed)), nullptr);
   }
 
   static Task<void> pump(std::shared_ptr<LegacySseCore> self,

@@ -283,7 +283,7 @@ class StdioCore : public std::enable_shared_from_this<StdioCore> {
                   line.substr(0, 200));
       return;
     }
-    if (cb_.on_message) cb_.on_message(std::move(std::get<json::value>(parsed)));
+    if (cb_.on_message) cb_.on_message(std::move(std::get<json::value>(parsed)), nullptr);
   }
 
   void note_stderr(std::string line) {

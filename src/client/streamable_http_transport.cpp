@@ -178,7 +178,8 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
   }
 
   // Parses a JSON body or event data and hands the message(s) to the client. Returns the value.
-  json::value deliver_text(std::string_view text) {
+  // `related`: the request whose POST stream carried it (null: none, or the GET stream).
+  json::value deliver_text(std::string_view text, const json::value& related = nullptr) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return nullptr;
     auto parsed = jsonrpc::parse(text);
     if (auto* err = std::get_if<jsonrpc::Error>(&parsed)) {
@@ -186,7 +187,7 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
                            "the server sent invalid JSON (" + err->message + ")");
     }
     json::value v = std::move(std::get<json::value>(parsed));
-    if (cb_.on_message) cb_.on_message(v);
+    if (cb_.on_message) cb_.on_message(v, related);
     return v;
   }
 
@@ -208,7 +209,7 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
         const json::value* mid = find(*v, "id");
         if (!mid || mid->is_null()) v->as_object()["id"] = id;
         if (answers(*v, id)) {
-          if (cb_.on_message) cb_.on_message(std::move(*v));
+          if (cb_.on_message) cb_.on_message(std::move(*v), id);
           co_return;
         }
       }
@@ -293,7 +294,7 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
           v->as_object()["id"] = id;
           body = json::serialize(*v);
         }
-        json::value v = self->deliver_text(body);
+        json::value v = self->deliver_text(body, id);
         if (!answers(v, id)) {
           throw TransportError(TransportError::Kind::kProtocol,
                                "the server's JSON answer holds no response to request " + key);
@@ -327,7 +328,7 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
             got_events = true;
             if (answered) return;
             try {
-              json::value v = deliver_event(e);
+              json::value v = deliver_event(e, id);
               if (!v.is_null() && answers(v, id)) answered = true;
             } catch (const TransportError&) {
               // A malformed event: skipped, as SSE clients skip what they cannot use.
@@ -442,9 +443,9 @@ class StreamableCore : public std::enable_shared_from_this<StreamableCore> {
     }
   }
 
-  json::value deliver_event(const SseEvent& e) {
+  json::value deliver_event(const SseEvent& e, const json::value& related = nullptr) {
     if (e.event != "message") return nullptr;
-    return deliver_text(e.data);
+    return deliver_text(e.data, related);
   }
 
   Task<void> sleep(std::chrono::milliseconds d, const std::shared_ptr<HttpAbort>& abort) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mcpp/client.hpp"
+#include "mcpp/connection.hpp"
 
 namespace mcpp {
 
@@ -19,8 +20,9 @@ namespace mcpp {
 class ClientTransport {
  public:
   struct Callbacks {
-    // A message (or a batch array) from the server.
-    std::function<void(json::value message)> on_message;
+    // A message (or a batch array) from the server. `related_request`: the id of the client's
+    // request whose response stream carried it (Streamable HTTP's POST streams), else null.
+    std::function<void(json::value message, const json::value& related_request)> on_message;
     // The transport can no longer deliver the answer to one request (e.g. its SSE stream broke
     // and could not be resumed).
     std::function<void(const json::value& request_id, const TransportError& error)> on_lost;
@@ -69,5 +71,8 @@ std::unique_ptr<ClientTransport> make_streamable_http_transport(boost::asio::any
                                                                 HttpTarget target);
 std::unique_ptr<ClientTransport> make_legacy_sse_transport(boost::asio::any_io_executor ex,
                                                            HttpTarget target);
+// Any mcpp::Connection (an in-memory pair, a connection of the application's own).
+std::unique_ptr<ClientTransport> make_connection_transport(boost::asio::any_io_executor ex,
+                                                           std::shared_ptr<Connection> connection);
 
 }  // namespace mcpp

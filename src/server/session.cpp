@@ -65,7 +65,18 @@ class StatefulContext final : public detail::ContextBackend {
   const AuthInfo* auth() const override { return req_->auth.get(); }
   Task<std::vector<json::value>> request_all(std::vector<ClientRequest> requests) override {
     std::vector<json::value> results;
+    // The wire does not say which request a request to the client belongs to (stdio): the
+    // progress token of the request that caused it, when it has one, tells the client.
+    const json::value* token = find(req_->meta, "progressToken");
     for (auto& r : requests) {
+      if (token) {
+        json::object meta;
+        if (const json::value* m = find(r.params, "_meta"); m && m->is_object()) {
+          meta = m->get_object();
+        }
+        if (!meta.contains("progressToken")) meta["progressToken"] = *token;
+        r.params["_meta"] = std::move(meta);
+      }
       results.push_back(
           co_await s_->request_client(*req_, sink_, std::move(r.method), std::move(r.params)));
     }

@@ -150,14 +150,14 @@ std::string framing_problem(const http::request_header<>& head) {
 }
 
 template <class Stream>
-class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+class TcpConnection : public std::enable_shared_from_this<TcpConnection<Stream>> {
  public:
-  Connection(HttpServerState& state, Stream stream)
+  TcpConnection(HttpServerState& state, Stream stream)
       : state_(state),
         stream_(std::move(stream)),
         watchdog_(stream_.get_executor()),
         waiter_(std::make_shared<StreamWaiter>(stream_.get_executor())) {}
-  ~Connection() { state_.connections.fetch_sub(1, std::memory_order_relaxed); }
+  ~TcpConnection() { state_.connections.fetch_sub(1, std::memory_order_relaxed); }
 
   Task<void> run() {
     auto self = this->shared_from_this();
@@ -487,13 +487,13 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
 void start_http_connection(HttpServerState& state, tcp::socket socket) {
   auto ex = socket.get_executor();
-  auto c = std::make_shared<Connection<PlainStream>>(state, std::move(socket));
+  auto c = std::make_shared<TcpConnection<PlainStream>>(state, std::move(socket));
   asio::co_spawn(ex, c->run(), asio::detached);
 }
 
 void start_https_connection(HttpServerState& state, tcp::socket socket, asio::ssl::context& tls) {
   auto ex = socket.get_executor();
-  auto c = std::make_shared<Connection<TlsStream>>(state, TlsStream(std::move(socket), tls));
+  auto c = std::make_shared<TcpConnection<TlsStream>>(state, TlsStream(std::move(socket), tls));
   asio::co_spawn(ex, c->run(), asio::detached);
 }
 

@@ -2,6 +2,10 @@
 // POST /messages is answered 202 and the replies arrive on the stream.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include "http_test_client.hpp"
 
 namespace mcpp {
@@ -87,6 +91,47 @@ TEST_F(LegacySse, EndpointEventThenRepliesOnTheStream) {
     if (!gone) std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(gone);
+}
+
+// A client that drops its /sse connection in the middle of a call: the session ends and the
+// handler sees its cancellation (issue 17, "Faults").
+TEST_F(LegacySse, DroppingTheStreamMidCallCancelsTheHandler) {
+  std::atomic<bool> started{false};
+  std::atomic<bool> cancelled{false};
+  server_.add_tool({.name = "wait", .input_schema = {{"type", "object"}}},
+                   [&](const json::object&, Context& ctx) -> Task<ToolResult> {
+                     started = true;
+                     for (int i = 0; i < 500 && !ctx.cancelled(); ++i) {
+                       boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 10ms);
+                       co_await t.async_wait(boost::asio::use_awaitable);
+                     }
+                     cancelled = ctx.cancelled();
+                     co_return ToolResult::text("stopped");
+                   });
+  RunningHttpServer http(server_);
+  HttpClient stream(http.port());
+  ASSERT_EQ(stream.open_get({}, "/sse").result(), http::status::ok);
+  auto endpoint = stream.next_event();
+  ASSERT_TRUE(endpoint);
+  HttpClient poster(http.port());
+  post_message(poster, endpoint->data,
+               HttpClient::request_body(1, "initialize",
+                                        {{"protocolVersion", "2024-11-05"},
+                                         {"capabilities", json::object{}},
+                                         {"clientInfo", {{"name", "old"}, {"version", "1"}}}}));
+  ASSERT_TRUE(stream.next_event());
+  post_message(poster, endpoint->data,
+               json::value{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
+  EXPECT_EQ(post_message(poster, endpoint->data,
+                         HttpClient::request_body(
+                             2, "tools/call", {{"name", "wait"}, {"arguments", json::object{}}}))
+                .result(),
+            http::status::accepted);
+  for (int i = 0; i < 300 && !started; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(started);
+  stream.close();
+  for (int i = 0; i < 300 && !cancelled; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(cancelled) << "the handler did not see the client go";
 }
 
 TEST_F(LegacySse, MessagesNeedAKnownSessionId) {
