@@ -445,14 +445,30 @@ void Server::tool(std::string name, std::string description, F handler, ToolOpti
   t.input_schema = schema_of<Args>();
   if constexpr (detail::is_described_struct<Out>) t.output_schema = schema_of<Out>();
   auto fn = std::make_shared<std::decay_t<F>>(std::move(handler));
-  add_tool(std::move(t), [fn](const json::object& args, Context& ctx) -> Task<ToolResult> {
-    Args a = from_json<Args>(args);
-    if constexpr (detail::is_task<R>::value) {
-      co_return detail::to_tool_result(co_await (*fn)(a, ctx));
-    } else {
-      co_return detail::to_tool_result((*fn)(a, ctx));
-    }
-  });
+  std::string tool_name = t.name;
+  add_tool(std::move(t),
+           [fn, tool_name = std::move(tool_name)](const json::object& args,
+                                                  Context& ctx) -> Task<ToolResult> {
+             // Arguments the schema accepted but Args cannot hold (1e300 for an int64_t member,
+             // whose schema carries no bounds) are refused like any other invalid arguments.
+             std::optional<Args> converted;
+             std::string conversion_error;
+             try {
+               converted = from_json<Args>(args);
+             } catch (const std::invalid_argument& e) {
+               conversion_error = e.what();
+             }
+             if (!converted) {
+               co_return ToolResult::error("Invalid arguments for tool \"" + tool_name +
+                                           "\": " + conversion_error);
+             }
+             const Args& a = *converted;
+             if constexpr (detail::is_task<R>::value) {
+               co_return detail::to_tool_result(co_await (*fn)(a, ctx));
+             } else {
+               co_return detail::to_tool_result((*fn)(a, ctx));
+             }
+           });
 }
 
 }  // namespace mcpp
