@@ -17,6 +17,7 @@
 
 #include "client_oauth.hpp"
 #include "client_output.hpp"
+#include "jsonrpc/message.hpp"
 #include "mcpp/auth/oauth_client.hpp"
 #include "mcpp/client.hpp"
 #include "seconds_option.hpp"

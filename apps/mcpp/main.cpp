@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -11,19 +13,21 @@
 #include "fixtures/fixtures.hpp"
 #include "knowledge/connector.hpp"
 #include "knowledge_commands.hpp"
-#include "serve_auth_options.hpp"
 #include "mcpp/server.hpp"
 #include "mcpp/transport/http.hpp"
 #include "mcpp/transport/stdio.hpp"
+#include "serve_auth_options.hpp"
 
 namespace {
 
 // Splits "HOST:PORT" (HOST may be "[v6]"); throws CLI::ValidationError when malformed.
 std::pair<std::string, std::uint16_t> parse_address(const std::string& s) {
   auto colon = s.rfind(':');
-  if (colon == std::string::npos) throw CLI::ValidationError("--http", "expected HOST:PORT, got " + s);
+  if (colon == std::string::npos)
+    throw CLI::ValidationError("--http", "expected HOST:PORT, got " + s);
   std::string host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   unsigned long port = 0;
   try {
     port = std::stoul(s.substr(colon + 1));
@@ -35,14 +39,35 @@ std::pair<std::string, std::uint16_t> parse_address(const std::string& s) {
   return {host, static_cast<std::uint16_t>(port)};
 }
 
-mcpp::HttpServer* g_http = nullptr;
-extern "C" void on_signal(int) {
-  if (g_http) g_http->stop();
-}
+// Stops `server` on SIGINT or SIGTERM. Asio's signal_set turns the signal into a handler call
+// on its own thread, so stop() (which takes a lock) never runs inside a signal handler.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(mcpp::HttpServer& server) : signals_(io_, SIGINT, SIGTERM) {
+    signals_.async_wait([&server](const boost::system::error_code& ec, int) {
+      if (!ec) server.stop();
+    });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~StopOnSignal() {
+    io_.stop();
+    thread_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  std::thread thread_;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The application's choice, not the library's: writing to a peer that went away (the client
+  // of `serve --stdio` closing our stdout) is an EPIPE error to report, not a reason to die.
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mcpp: the Model Context Protocol in C++"};
   app.require_subcommand(1);
 
@@ -57,10 +82,13 @@ int main(int argc, char** argv) {
   serve->add_option("--http", http, "Listen on HOST:PORT (endpoint /mcp, legacy SSE at /sse)")
       ->capture_default_str();
   serve->add_flag("--stdio", use_stdio, "Serve one client on stdin/stdout instead of HTTP");
-  serve->add_option("--fixture", fixture,
-                    "Serve a built-in server instead of the store: conformance or bench")
+  serve
+      ->add_option("--fixture", fixture,
+                   "Serve a built-in server instead of the store: conformance or bench")
       ->check(CLI::IsMember({"conformance", "bench"}));
-  serve->add_option("--threads", threads, "Server threads")->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--threads", threads, "Server threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   serve->add_option("--tls-cert", tls_cert, "PEM certificate chain: serve HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
   serve->add_option("--allow-origin", allowed_origins, "Allowed Origin (repeatable)");
@@ -128,10 +156,7 @@ int main(int argc, char** argv) {
     install_rate_limit(knowledge_serve, h);
     mcpp::HttpServer server_http(server, h);
     server_http.listen();
-    g_http = &server_http;
-    ::signal(SIGINT, on_signal);
-    ::signal(SIGTERM, on_signal);
-    ::signal(SIGPIPE, SIG_IGN);
+    StopOnSignal stop_on_signal(server_http);
     std::cerr << "mcpp: serving " << (tls_cert.empty() ? "http://" : "https://") << h.host << ":"
               << server_http.port() << h.endpoint << " (legacy SSE at " << h.sse_endpoint << ")\n";
     if (protection.resource_server) {
@@ -146,7 +171,6 @@ int main(int argc, char** argv) {
       }
     }
     server_http.run();
-    g_http = nullptr;
   } catch (const std::exception& e) {
     std::cerr << "mcpp serve: " << e.what() << "\n";
     return 1;

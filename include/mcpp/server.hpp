@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "jsonrpc/message.hpp"
 #include "mcpp/content.hpp"
 #include "mcpp/json.hpp"
+#include "mcpp/rpc_error.hpp"
 #include "mcpp/tool.hpp"
 
 namespace mcpp {
@@ -25,8 +25,8 @@ namespace mcpp {
 template <class T>
 using Task = boost::asio::awaitable<T>;
 
-// Throw from a handler to answer with a JSON-RPC error (code, message, optional data).
-using RpcError = jsonrpc::RpcError;
+// Throw RpcError (mcpp/rpc_error.hpp) from a handler to answer with a JSON-RPC error (code,
+// message, optional data).
 
 // MCP resource-specific error code (resource not found) in the stateful revisions.
 inline constexpr int kResourceNotFound = -32002;
@@ -245,6 +245,8 @@ struct ClientRequest {
 };
 
 namespace detail {
+struct ServerAccess;  // defined inside libmcpp (src/server/server_access.hpp)
+
 // What a Context talks to; implemented per era by the server (stateful session now, stateless
 // multi-round-trip later). Not for applications.
 class ContextBackend {
@@ -381,10 +383,10 @@ class Server {
 
   const ServerOptions& options() const;
 
-  class Impl;
-  const std::shared_ptr<Impl>& impl() const { return impl_; }
+  class Impl;  // the registries and dispatch, private to libmcpp
 
  private:
+  friend struct detail::ServerAccess;  // how libmcpp's transports reach Impl
   std::shared_ptr<Impl> impl_;
 };
 

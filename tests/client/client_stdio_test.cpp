@@ -1,5 +1,7 @@
 // mcpp::Client over stdio: the built `mcpp serve --stdio` as the server, and small shell
 // scripts for what a real server does rarely (exits at once, ignores SIGTERM, reads env and cwd).
+#include <signal.h>
+
 #include <filesystem>
 
 #include "client_test_support.hpp"
@@ -142,6 +144,51 @@ TEST(ClientOverStdio, NoticesWhenTheServerGoesAway) {
     }
   });
   EXPECT_NE(why.find("exited with status 0"), std::string::npos) << why;
+}
+
+// SIGPIPE's disposition as the process has it now.
+void (*sigpipe_handler())(int) {
+  struct sigaction current {};
+  ::sigaction(SIGPIPE, nullptr, &current);
+  return current.sa_handler;
+}
+
+TEST(ClientOverStdio, LeavesTheProcessSigpipeDispositionAlone) {
+  struct sigaction dfl {
+  }, saved{};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &saved);
+  run([&](auto ex) -> Task<void> {
+    Client client(ex, testing::stateful_options());
+    co_await client.connect(shell_server(R"({\"name\":\"plain\",\"version\":\"1\"})"));
+    co_await client.close();
+  });
+  EXPECT_EQ(sigpipe_handler(), SIG_DFL) << "the client changed how the process takes SIGPIPE";
+  ::sigaction(SIGPIPE, &saved, nullptr);
+}
+
+// With SIGPIPE at its default (fatal), writing to a server that closed its stdin must be an
+// error the caller sees, not the end of the process.
+TEST(ClientOverStdio, WritingToAServerThatClosedItsInputIsAnError) {
+  struct sigaction dfl {
+  }, saved{};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &saved);
+  run([&](auto ex) -> Task<void> {
+    Client client(ex, testing::stateful_options());
+    co_await client.connect(
+        shell_server(R"({\"name\":\"deaf\",\"version\":\"1\"})", "exec 0<&-; sleep 3"));
+    try {
+      co_await client.ping();
+      ADD_FAILURE() << "expected a TransportError";
+    } catch (const TransportError& e) {
+      EXPECT_EQ(e.kind(), TransportError::Kind::kClosed);
+      EXPECT_NE(std::string(e.what()).find("cannot write to the server process"), std::string::npos)
+          << e.what();
+    }
+    co_await client.close();
+  });
+  ::sigaction(SIGPIPE, &saved, nullptr);
 }
 
 }  // namespace
