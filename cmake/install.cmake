@@ -35,7 +35,11 @@ list(JOIN MCPP_ASIO_DEFINITIONS " " MCPP_PC_DEFINITIONS)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/mcpp.pc.in ${CMAKE_CURRENT_BINARY_DIR}/mcpp.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/mcpp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# The .deb: the library (static, with headers, CMake and pkg-config files) and the binary.
+# The .deb: the library (static, with headers, CMake and pkg-config files) and the binary. Only
+# when mcpp is the top-level project: a project that includes mcpp packs itself.
+if(NOT PROJECT_IS_TOP_LEVEL)
+  return()
+endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME mcpp)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
