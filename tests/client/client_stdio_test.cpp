@@ -154,8 +154,8 @@ void (*sigpipe_handler())(int) {
 }
 
 TEST(ClientOverStdio, LeavesTheProcessSigpipeDispositionAlone) {
-  struct sigaction dfl {
-  }, saved{};
+  struct sigaction dfl = {};
+  struct sigaction saved = {};
   dfl.sa_handler = SIG_DFL;
   ::sigaction(SIGPIPE, &dfl, &saved);
   run([&](auto ex) -> Task<void> {
@@ -170,14 +170,21 @@ TEST(ClientOverStdio, LeavesTheProcessSigpipeDispositionAlone) {
 // With SIGPIPE at its default (fatal), writing to a server that closed its stdin must be an
 // error the caller sees, not the end of the process.
 TEST(ClientOverStdio, WritingToAServerThatClosedItsInputIsAnError) {
-  struct sigaction dfl {
-  }, saved{};
+  struct sigaction dfl = {};
+  struct sigaction saved = {};
   dfl.sa_handler = SIG_DFL;
   ::sigaction(SIGPIPE, &dfl, &saved);
   run([&](auto ex) -> Task<void> {
     Client client(ex, testing::stateful_options());
-    co_await client.connect(
-        shell_server(R"({\"name\":\"deaf\",\"version\":\"1\"})", "exec 0<&-; sleep 3"));
+    // The server reads notifications/initialized, then closes its input and says so.
+    StdioTarget t = shell_server(R"({\"name\":\"deaf\",\"version\":\"1\"})",
+                                 "read line; exec 0<&-; echo 'input closed' >&2; sleep 3");
+    bool input_closed = false;
+    t.on_stderr = [&](std::string_view line) {
+      input_closed = input_closed || line == "input closed";
+    };
+    co_await client.connect(t);
+    EXPECT_TRUE(co_await testing::eventually([&] { return input_closed; }));
     try {
       co_await client.ping();
       ADD_FAILURE() << "expected a TransportError";
