@@ -18,6 +18,7 @@
 #include "client/server_config.hpp"
 #include "client_oauth.hpp"
 #include "client_output.hpp"
+#include "jsonrpc/message.hpp"
 #include "mcpp/auth/oauth_client.hpp"
 #include "mcpp/client.hpp"
 #include "seconds_option.hpp"

@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -22,14 +24,35 @@
 
 namespace {
 
-mcpp::HttpServer* g_http = nullptr;
-extern "C" void on_signal(int) {
-  if (g_http) g_http->stop();
-}
+// Stops `server` on SIGINT or SIGTERM. Asio's signal_set turns the signal into a handler call
+// on its own thread, so stop() (which takes a lock) never runs inside a signal handler.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(mcpp::HttpServer& server) : signals_(io_, SIGINT, SIGTERM) {
+    signals_.async_wait([&server](const boost::system::error_code& ec, int) {
+      if (!ec) server.stop();
+    });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~StopOnSignal() {
+    io_.stop();
+    thread_.join();
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  std::thread thread_;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The application's choice, not the library's: writing to a peer that went away (the client
+  // of `serve --stdio` closing our stdout) is an EPIPE error to report, not a reason to die.
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mcpp: the Model Context Protocol in C++"};
   app.require_subcommand(1);
 
@@ -121,10 +144,7 @@ int main(int argc, char** argv) {
     install_rate_limit(knowledge_serve, h);
     mcpp::HttpServer server_http(server, h);
     server_http.listen();
-    g_http = &server_http;
-    ::signal(SIGINT, on_signal);
-    ::signal(SIGTERM, on_signal);
-    ::signal(SIGPIPE, SIG_IGN);
+    StopOnSignal stop_on_signal(server_http);
     std::cerr << "mcpp: serving " << (tls_cert.empty() ? "http://" : "https://") << h.host << ":"
               << server_http.port() << h.endpoint << " (legacy SSE at " << h.sse_endpoint << ")\n";
     if (protection.resource_server) {
@@ -139,7 +159,6 @@ int main(int argc, char** argv) {
       }
     }
     server_http.run();
-    g_http = nullptr;
   } catch (const std::exception& e) {
     std::cerr << "mcpp serve: " << e.what() << "\n";
     return 1;

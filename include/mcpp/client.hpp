@@ -17,10 +17,9 @@
 #include <utility>
 #include <vector>
 
-#include "jsonrpc/message.hpp"
-#include "jsonrpc/outgoing.hpp"
 #include "mcpp/connection.hpp"
 #include "mcpp/json.hpp"
+#include "mcpp/rpc_error.hpp"
 
 namespace mcpp {
 
@@ -30,8 +29,7 @@ using Task = boost::asio::awaitable<T>;
 
 // A JSON-RPC error the server answered with (code, message, data), or one the client raises
 // itself: jsonrpc::kRequestTimeout when no answer came in time, jsonrpc::kRequestCancelled when
-// the request was cancelled.
-using RpcError = jsonrpc::RpcError;
+// the request was cancelled (RpcError and the codes are in mcpp/rpc_error.hpp).
 
 // ---- where the server is ---------------------------------------------------------------------
 

@@ -14,10 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "jsonrpc/message.hpp"
 #include "mcpp/connection.hpp"
 #include "mcpp/content.hpp"
 #include "mcpp/json.hpp"
+#include "mcpp/rpc_error.hpp"
 #include "mcpp/tool.hpp"
 
 namespace mcpp {
@@ -26,8 +26,8 @@ namespace mcpp {
 template <class T>
 using Task = boost::asio::awaitable<T>;
 
-// Throw from a handler to answer with a JSON-RPC error (code, message, optional data).
-using RpcError = jsonrpc::RpcError;
+// Throw RpcError (mcpp/rpc_error.hpp) from a handler to answer with a JSON-RPC error (code,
+// message, optional data).
 
 // MCP resource-specific error code (resource not found) in the stateful revisions.
 inline constexpr int kResourceNotFound = -32002;
@@ -251,6 +251,8 @@ struct ClientRequest {
 };
 
 namespace detail {
+struct ServerAccess;  // defined inside libmcpp (src/server/server_access.hpp)
+
 // What a Context talks to; implemented per era by the server (stateful session now, stateless
 // multi-round-trip later). Not for applications.
 class ContextBackend {
@@ -387,10 +389,10 @@ class Server {
 
   const ServerOptions& options() const;
 
-  class Impl;
-  const std::shared_ptr<Impl>& impl() const { return impl_; }
+  class Impl;  // the registries and dispatch, private to libmcpp
 
  private:
+  friend struct detail::ServerAccess;  // how libmcpp's transports reach Impl
   std::shared_ptr<Impl> impl_;
 };
 
@@ -459,14 +461,30 @@ void Server::tool(std::string name, std::string description, F handler, ToolOpti
   t.input_schema = schema_of<Args>();
   if constexpr (detail::is_described_struct<Out>) t.output_schema = schema_of<Out>();
   auto fn = std::make_shared<std::decay_t<F>>(std::move(handler));
-  add_tool(std::move(t), [fn](const json::object& args, Context& ctx) -> Task<ToolResult> {
-    Args a = from_json<Args>(args);
-    if constexpr (detail::is_task<R>::value) {
-      co_return detail::to_tool_result(co_await (*fn)(a, ctx));
-    } else {
-      co_return detail::to_tool_result((*fn)(a, ctx));
-    }
-  });
+  std::string tool_name = t.name;
+  add_tool(std::move(t),
+           [fn, tool_name = std::move(tool_name)](const json::object& args,
+                                                  Context& ctx) -> Task<ToolResult> {
+             // Arguments the schema accepted but Args cannot hold (1e300 for an int64_t member,
+             // whose schema carries no bounds) are refused like any other invalid arguments.
+             std::optional<Args> converted;
+             std::string conversion_error;
+             try {
+               converted = from_json<Args>(args);
+             } catch (const std::invalid_argument& e) {
+               conversion_error = e.what();
+             }
+             if (!converted) {
+               co_return ToolResult::error("Invalid arguments for tool \"" + tool_name +
+                                           "\": " + conversion_error);
+             }
+             const Args& a = *converted;
+             if constexpr (detail::is_task<R>::value) {
+               co_return detail::to_tool_result(co_await (*fn)(a, ctx));
+             } else {
+               co_return detail::to_tool_result((*fn)(a, ctx));
+             }
+           });
 }
 
 }  // namespace mcpp

@@ -6,12 +6,15 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/describe.hpp>
 #include <boost/mp11/algorithm.hpp>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "mcpp/json.hpp"
@@ -58,6 +61,36 @@ using members_of = boost::describe::describe_members<T, boost::describe::mod_pub
   throw std::invalid_argument((path.empty() ? std::string("(root)") : path) + ": " +
                               std::string(what));
 }
+
+// "an integer from MIN to MAX": the values an integer type T takes, for error messages.
+template <class T>
+std::string integer_range_text() {
+  return "an integer from " + std::to_string(std::numeric_limits<T>::min()) + " to " +
+         std::to_string(std::numeric_limits<T>::max());
+}
+
+// A JSON number as the integer type T, refusing fractions and values T cannot hold (a cast
+// would silently wrap them or, for doubles, be undefined behaviour).
+template <class T>
+T integer_from_json(const json::value& v, const std::string& path) {
+  if (v.is_int64()) {
+    if (std::in_range<T>(v.get_int64())) return static_cast<T>(v.get_int64());
+  } else if (v.is_uint64()) {
+    if (std::in_range<T>(v.get_uint64())) return static_cast<T>(v.get_uint64());
+  } else if (v.is_double()) {
+    const double d = v.get_double();
+    if (!std::isfinite(d) || std::trunc(d) != d) conversion_error(path, "expected an integer");
+    // T's range as doubles, both bounds exact: [-2^digits, 2^digits) for signed T, [0, 2^digits)
+    // for unsigned T.
+    const double limit = std::ldexp(1.0, std::numeric_limits<T>::digits);
+    const double lowest = std::is_signed_v<T> ? -limit : 0.0;
+    if (d >= lowest && d < limit) return static_cast<T>(d);
+  } else {
+    conversion_error(path, "expected an integer");
+  }
+  conversion_error(path,
+                   json::serialize(v) + " is out of range: expected " + integer_range_text<T>());
+}
 }  // namespace detail
 
 // JSON Schema (2020-12) of T.
@@ -67,7 +100,15 @@ json::object schema_of() {
   if constexpr (std::is_same_v<T, bool>) {
     return {{"type", "boolean"}};
   } else if constexpr (std::is_integral_v<T>) {
-    return {{"type", "integer"}};
+    // Types narrower than 64 bits, and unsigned ones, state their range so that the arguments
+    // validator refuses what the conversion could not hold.
+    if constexpr (std::is_unsigned_v<T> || sizeof(T) < sizeof(std::int64_t)) {
+      return {{"type", "integer"},
+              {"minimum", std::numeric_limits<T>::min()},
+              {"maximum", std::numeric_limits<T>::max()}};
+    } else {
+      return {{"type", "integer"}};
+    }
   } else if constexpr (std::is_floating_point_v<T>) {
     return {{"type", "number"}};
   } else if constexpr (std::is_same_v<T, std::string>) {
@@ -115,13 +156,7 @@ T from_json(const json::value& v, const std::string& path = {}) {
     if (!v.is_bool()) conversion_error(path, "expected a boolean");
     return v.get_bool();
   } else if constexpr (std::is_integral_v<T>) {
-    if (v.is_int64()) return static_cast<T>(v.get_int64());
-    if (v.is_uint64()) return static_cast<T>(v.get_uint64());
-    if (v.is_double() &&
-        v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double()))) {
-      return static_cast<T>(v.get_double());
-    }
-    conversion_error(path, "expected an integer");
+    return integer_from_json<T>(v, path);
   } else if constexpr (std::is_floating_point_v<T>) {
     if (v.is_double()) return static_cast<T>(v.get_double());
     if (v.is_int64()) return static_cast<T>(v.get_int64());

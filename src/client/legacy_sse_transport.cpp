@@ -7,6 +7,7 @@
 #include "client/http_client.hpp"
 #include "client/sse_parser.hpp"
 #include "client/transport.hpp"
+#include "jsonrpc/message.hpp"
 
 namespace mcpp {
 

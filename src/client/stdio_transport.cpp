@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,6 +21,7 @@
 #include <deque>
 
 #include "client/transport.hpp"
+#include "jsonrpc/message.hpp"
 
 extern char** environ;
 
@@ -31,15 +34,6 @@ namespace {
 
 constexpr std::size_t kMaxLineBytes = 64 * 1024 * 1024;
 constexpr std::size_t kStderrTailLines = 20;
-
-// Writing to a pipe whose reader has exited raises SIGPIPE, which kills the process by default.
-// Errors are what we want instead (EPIPE); a process that chose a handler keeps it.
-void ignore_sigpipe_if_default() {
-  struct sigaction old {};
-  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
-    ::signal(SIGPIPE, SIG_IGN);
-  }
-}
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -61,6 +55,17 @@ struct Pipe {
     write = fds[1];
     return true;
   }
+  // The server's stdin is a connected socket pair rather than a pipe: writing to a pipe whose
+  // reader has gone raises SIGPIPE, which kills the process unless the application changed that;
+  // Asio sends on sockets with MSG_NOSIGNAL, so a server that went away is an EPIPE error, and
+  // the process's signal dispositions stay the application's business.
+  bool open_socket_pair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return false;
+    read = fds[0];
+    write = fds[1];
+    return true;
+  }
   void close_both() {
     if (read >= 0) ::close(read);
     if (write >= 0) ::close(write);
@@ -76,7 +81,6 @@ class StdioCore : public std::enable_shared_from_this<StdioCore> {
 
   void start(ClientTransport::Callbacks cb) {
     cb_ = std::move(cb);
-    ignore_sigpipe_if_default();
     spawn();
     asio::co_spawn(ex_, read_stdout(shared_from_this()), asio::detached);
     asio::co_spawn(ex_, read_stderr(shared_from_this()), asio::detached);
@@ -149,7 +153,7 @@ class StdioCore : public std::enable_shared_from_this<StdioCore> {
  private:
   void spawn() {
     Pipe in, out, err;
-    if (!in.open() || !out.open() || !err.open()) {
+    if (!in.open_socket_pair() || !out.open() || !err.open()) {
       int e = errno;
       in.close_both();
       out.close_both();
@@ -214,7 +218,7 @@ class StdioCore : public std::enable_shared_from_this<StdioCore> {
           "cannot start `" + target_.command + "`" + where + ": " + std::strerror(rc));
     }
     pid_ = pid;
-    in_.assign(in.write);
+    in_.assign(asio::local::stream_protocol(), in.write);
     out_.assign(out.read);
     err_.assign(err.read);
   }
@@ -358,7 +362,7 @@ class StdioCore : public std::enable_shared_from_this<StdioCore> {
   asio::any_io_executor ex_;
   StdioTarget target_;
   ClientTransport::Callbacks cb_;
-  asio::posix::stream_descriptor in_;
+  asio::local::stream_protocol::socket in_;  // the server's stdin (a socket pair, see Pipe)
   asio::posix::stream_descriptor out_;
   asio::posix::stream_descriptor err_;
   pid_t pid_ = -1;

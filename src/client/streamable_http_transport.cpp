@@ -13,6 +13,7 @@
 #include "client/request_headers.hpp"
 #include "client/sse_parser.hpp"
 #include "client/transport.hpp"
+#include "jsonrpc/message.hpp"
 
 namespace mcpp {
 

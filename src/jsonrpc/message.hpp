@@ -2,40 +2,14 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "mcpp/json.hpp"
+#include "mcpp/rpc_error.hpp"  // ErrorCode, Error, RpcError
 
 namespace mcpp::jsonrpc {
-
-// The standard codes of JSON-RPC 2.0.
-enum ErrorCode : int {
-  kParseError = -32700,
-  kInvalidRequest = -32600,
-  kMethodNotFound = -32601,
-  kInvalidParams = -32602,
-  kInternalError = -32603,
-};
-
-struct Error {
-  int code = kInternalError;
-  std::string message;
-  json::value data;  // null when absent
-};
-
-// Thrown by handlers to answer a request with a JSON-RPC error; the dispatcher turns it into one.
-class RpcError : public std::runtime_error {
- public:
-  RpcError(int code, std::string message, json::value data = nullptr)
-      : std::runtime_error(message), error_{code, std::move(message), std::move(data)} {}
-  const Error& error() const noexcept { return error_; }
-
- private:
-  Error error_;
-};
 
 enum class Kind { kRequest, kNotification, kResult, kError };
 

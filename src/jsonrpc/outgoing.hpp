@@ -15,10 +15,7 @@
 
 namespace mcpp::jsonrpc {
 
-// Error codes mcpp uses for outcomes of its own outgoing requests.
-inline constexpr int kRequestTimeout = -32001;
-inline constexpr int kRequestCancelled = -32800;
-inline constexpr int kConnectionClosed = -32000;
+// kRequestTimeout, kRequestCancelled and kConnectionClosed are in mcpp/rpc_error.hpp.
 
 class OutgoingRequests {
  public:

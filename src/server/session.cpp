@@ -5,6 +5,7 @@
 
 #include "protocol/versions.hpp"
 #include "server/methods.hpp"
+#include "server/server_access.hpp"
 #include "server/server_impl.hpp"
 #include "server/stateless.hpp"
 
@@ -104,8 +105,9 @@ std::stop_token StatefulContext::stop_token() const {
 // ---- lifecycle ------------------------------------------------------------------------------
 
 std::shared_ptr<ServerSession> ServerSession::create(const Server& server, std::string id) {
-  std::shared_ptr<ServerSession> s(new ServerSession(server.impl(), std::move(id)));
-  server.impl()->attach(s);
+  std::shared_ptr<ServerSession> s(
+      new ServerSession(detail::ServerAccess::impl(server), std::move(id)));
+  detail::ServerAccess::impl(server)->attach(s);
   return s;
 }
 

@@ -40,7 +40,7 @@ bool bodiless(unsigned code) {
 }
 }  // namespace
 
-void append_response_head(std::string& out, const HttpResponse& response, unsigned version,
+void append_response_head(std::string& out, const HttpServerResponse& response, unsigned version,
                           bool keep_alive, BodyFraming framing) {
   const unsigned code = response.result_int();
   out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
@@ -318,7 +318,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection<Stream>>
 
   // A request that could not be read whole: answer what can be answered, then close.
   Task<bool> refuse_unreadable(const error_code& ec, unsigned version) {
-    HttpResponse r;
+    HttpServerResponse r;
     if (ec == http::error::header_limit) {
       r = error_response(http::status::request_header_fields_too_large, jsonrpc::kInvalidRequest,
                          "Request Header Fields Too Large: headers over " +
@@ -342,7 +342,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection<Stream>>
 
   // ---- writing ----
 
-  Task<bool> write_response(HttpResponse& response, unsigned version, bool keep_alive) {
+  Task<bool> write_response(HttpServerResponse& response, unsigned version, bool keep_alive) {
     head_.clear();
     append_response_head(head_, response, version, keep_alive, BodyFraming::kContentLength);
     std::array<asio::const_buffer, 2> parts{

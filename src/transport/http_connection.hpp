@@ -30,7 +30,7 @@ enum class BodyFraming {
 // Transfer-Encoding fields are replaced by what `framing` says; its Connection field by what
 // `keep_alive` says ("close" when the connection ends after it; for HTTP/1.0 "keep-alive" when
 // it does not).
-void append_response_head(std::string& out, const HttpResponse& response, unsigned version,
+void append_response_head(std::string& out, const HttpServerResponse& response, unsigned version,
                           bool keep_alive, BodyFraming framing);
 
 }  // namespace mcpp

@@ -25,8 +25,8 @@ HttpOptions with_defaults(HttpOptions options) {
   return options;
 }
 
-HttpResponse method_not_allowed(std::string_view path, std::string_view allow) {
-  HttpResponse r =
+HttpServerResponse method_not_allowed(std::string_view path, std::string_view allow) {
+  HttpServerResponse r =
       error_response(http::status::method_not_allowed, jsonrpc::kInvalidRequest,
                      "Method Not Allowed: " + std::string(path) + " accepts " + std::string(allow));
   r.set(http::field::allow, allow);
@@ -123,27 +123,28 @@ void start_handler(const asio::any_io_executor& executor, Task<json::value> hand
 
 // ---- responses --------------------------------------------------------------------------------
 
-HttpResponse make_response(http::status status, std::string body, std::string_view content_type) {
-  HttpResponse r{status, 11};
+HttpServerResponse make_response(http::status status, std::string body,
+                                 std::string_view content_type) {
+  HttpServerResponse r{status, 11};
   if (!content_type.empty()) r.set(http::field::content_type, content_type);
   r.body() = std::move(body);
   return r;
 }
 
-HttpResponse json_response(http::status status, const json::value& body) {
+HttpServerResponse json_response(http::status status, const json::value& body) {
   return make_response(status, json::serialize(body), "application/json");
 }
 
-HttpResponse error_response(http::status status, int code, std::string message) {
+HttpServerResponse error_response(http::status status, int code, std::string message) {
   return json_response(status, jsonrpc::make_error(nullptr, code, std::move(message)));
 }
 
-HttpResponse empty_response(http::status status) {
-  return HttpResponse{status, 11};
+HttpServerResponse empty_response(http::status status) {
+  return HttpServerResponse{status, 11};
 }
 
-HttpResponse sse_head() {
-  HttpResponse r{http::status::ok, 11};
+HttpServerResponse sse_head() {
+  HttpServerResponse r{http::status::ok, 11};
   r.set(http::field::content_type, "text/event-stream");
   r.set(http::field::cache_control, "no-cache");
   r.set(http::field::connection, "keep-alive");
@@ -183,8 +184,8 @@ Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& requ
   co_return co_await state.options.authorizer->authorize_request(r);
 }
 
-HttpResponse to_response(const HttpReply& reply) {
-  HttpResponse r{static_cast<http::status>(reply.status), 11};
+HttpServerResponse to_response(const HttpReply& reply) {
+  HttpServerResponse r{static_cast<http::status>(reply.status), 11};
   for (const auto& [name, value] : reply.headers) r.set(name, value);
   r.body() = reply.body;
   return r;

@@ -21,7 +21,8 @@ namespace mcpp {
 
 namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
-using HttpResponse = http::response<http::string_body>;
+// The response a server writes (the client reads an HttpResponse, src/client/http_client.hpp).
+using HttpServerResponse = http::response<http::string_body>;
 
 // Error code of the "Session not found" answer (HTTP 404).
 inline constexpr int kSessionNotFound = -32001;
@@ -67,7 +68,7 @@ class StreamWaiter : public std::enable_shared_from_this<StreamWaiter> {
 // The answer to one request: a whole response, or the head of an SSE stream that the connection
 // then feeds from `stream` until it ends.
 struct Reply {
-  HttpResponse response;
+  HttpServerResponse response;
   std::shared_ptr<SseStream> stream;
   std::uint64_t token = 0;      // the connection's attachment to `stream`
   std::string preamble;         // SSE text to send before the stream's own
@@ -86,7 +87,7 @@ void start_handler(const boost::asio::any_io_executor& executor, Task<json::valu
 Task<HttpAuthDecision> authorize(HttpServerState& state, const HttpRequest& request,
                                  const json::value* message, std::string_view peer_address);
 // An HttpReply (from a route or an authorizer) as a Beast response.
-HttpResponse to_response(const HttpReply& reply);
+HttpServerResponse to_response(const HttpReply& reply);
 // True when `session` may serve a request from `auth` (the creator's subject, if it had one).
 bool same_owner(const HttpSession& session, const std::shared_ptr<const AuthInfo>& auth);
 
@@ -110,14 +111,15 @@ Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, 
                                   StreamWaiter& waiter, std::shared_ptr<const AuthInfo> auth);
 
 // Building blocks of responses.
-HttpResponse make_response(http::status status, std::string body, std::string_view content_type);
-HttpResponse json_response(http::status status, const json::value& body);
+HttpServerResponse make_response(http::status status, std::string body,
+                                 std::string_view content_type);
+HttpServerResponse json_response(http::status status, const json::value& body);
 // A response whose body is a JSON-RPC error with id null.
-HttpResponse error_response(http::status status, int code, std::string message);
-HttpResponse empty_response(http::status status);
+HttpServerResponse error_response(http::status status, int code, std::string message);
+HttpServerResponse empty_response(http::status status);
 // The head of an SSE response (the connection adds the framing).
-HttpResponse sse_head();
-inline Reply reply_with(HttpResponse response) {
+HttpServerResponse sse_head();
+inline Reply reply_with(HttpServerResponse response) {
   Reply r;
   r.response = std::move(response);
   return r;

@@ -9,6 +9,7 @@
 
 #include "jsonrpc/message.hpp"
 #include "protocol/versions.hpp"
+#include "server/server_access.hpp"
 #include "server/server_impl.hpp"
 #include "server/stateless.hpp"
 #include "transport/http_endpoints.hpp"
@@ -19,13 +20,13 @@ namespace asio = boost::asio;
 
 namespace {
 
-HttpResponse rpc_error(http::status status, const json::value& id, int code, std::string message,
-                       json::value data = nullptr) {
+HttpServerResponse rpc_error(http::status status, const json::value& id, int code,
+                             std::string message, json::value data = nullptr) {
   return json_response(
       status, jsonrpc::make_error(id, jsonrpc::Error{code, std::move(message), std::move(data)}));
 }
 
-HttpResponse mismatch(const json::value& id, std::string message) {
+HttpServerResponse mismatch(const json::value& id, std::string message) {
   return rpc_error(http::status::bad_request, id, kHeaderMismatch,
                    "Header mismatch: " + std::move(message));
 }
@@ -89,8 +90,8 @@ const json::value* value_at(const json::object& args, const std::vector<std::str
 }
 
 // Checks the mirrored headers against the body. An empty optional: they agree.
-std::optional<HttpResponse> check_headers(HttpServerState& state, const HttpRequest& request,
-                                          const jsonrpc::Message& m) {
+std::optional<HttpServerResponse> check_headers(HttpServerState& state, const HttpRequest& request,
+                                                const jsonrpc::Message& m) {
   const json::value& id = m.id;
   std::string_view method = header_value(request, "Mcp-Method");
   if (method.empty()) return mismatch(id, "the Mcp-Method header is required");
@@ -125,7 +126,7 @@ std::optional<HttpResponse> check_headers(HttpServerState& state, const HttpRequ
 
   std::shared_ptr<const ToolEntry> tool;
   {
-    const Server::Impl& server = *state.server.impl();
+    const Server::Impl& server = *detail::ServerAccess::impl(state.server);
     std::shared_lock lock(server.mu);
     tool = server.tools.get(body_name);
   }
@@ -251,8 +252,8 @@ Task<Reply> handle_stateless_post(HttpServerState& state, HttpRequest& request, 
   std::stop_source stop;
   auto executor = co_await asio::this_coro::executor;
   start_handler(executor,
-                stateless::handle(state.server.impl(), std::move(m), stream, stop.get_token(),
-                                  std::move(read), std::move(auth)),
+                stateless::handle(detail::ServerAccess::impl(state.server), std::move(m), stream,
+                                  stop.get_token(), std::move(read), std::move(auth)),
                 stream, nullptr);
   for (;;) {
     SseStream::Outcome outcome = stream->outcome();

@@ -39,13 +39,13 @@ bool is_unidentified_error(const json::value& reply) {
   return reply.is_object() && reply.get_object().contains("error") && id && id->is_null();
 }
 
-HttpResponse session_required() {
+HttpServerResponse session_required() {
   return error_response(http::status::bad_request, jsonrpc::kInvalidRequest,
                         "Bad Request: Mcp-Session-Id header is required (send initialize "
                         "without it to start a session)");
 }
 
-HttpResponse session_not_found() {
+HttpServerResponse session_not_found() {
   return error_response(http::status::not_found, kSessionNotFound,
                         "Session not found: it ended or never existed; send initialize without "
                         "an Mcp-Session-Id header to start a new one");
@@ -67,7 +67,7 @@ std::string check_protocol_version(const HttpRequest& request) {
 // The session a request names, or the response that refuses it.
 struct SessionLookup {
   std::shared_ptr<HttpSession> session;
-  HttpResponse refusal;
+  HttpServerResponse refusal;
 };
 
 SessionLookup find_session(HttpServerState& state, const HttpRequest& request,
@@ -187,7 +187,7 @@ Task<Reply> handle_post(HttpServerState& state, HttpRequest& request, StreamWait
         co_return reply_with(session->closed() ? session_not_found()
                                                : empty_response(http::status::accepted));
       }
-      HttpResponse response = json_response(
+      HttpServerResponse response = json_response(
           is_unidentified_error(reply) ? http::status::bad_request : http::status::ok, reply);
       if (created && !failed) response.set("Mcp-Session-Id", session->id());
       co_return reply_with(std::move(response));
@@ -235,7 +235,7 @@ Task<Reply> handle_get(HttpServerState& state, HttpRequest& request, StreamWaite
         if (a.status == SseStream::AttachStatus::kAttached) co_return stream_reply(live, a);
       }
       // The request has been answered: what was stored is all there is.
-      HttpResponse r = sse_head();
+      HttpServerResponse r = sse_head();
       r.body() = std::move(replayed);
       co_return reply_with(std::move(r));
     }
@@ -265,7 +265,7 @@ Task<Reply> handle_delete(HttpServerState& state, HttpRequest& request,
 Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, StreamWaiter& waiter,
                                 std::string_view peer_address) {
   if (request.method() != http::verb::post && is_stateless_request(request)) {
-    HttpResponse r = error_response(
+    HttpServerResponse r = error_response(
         http::status::method_not_allowed, jsonrpc::kInvalidRequest,
         "Method Not Allowed: in protocol revision 2026-07-28 every message is a POST to " +
             state.options.endpoint + " (use subscriptions/listen for notifications)");
@@ -289,7 +289,7 @@ Task<Reply> handle_mcp_endpoint(HttpServerState& state, HttpRequest& request, St
     case http::verb::delete_:
       co_return co_await handle_delete(state, request, std::move(auth));
     default: {
-      HttpResponse r = error_response(
+      HttpServerResponse r = error_response(
           http::status::method_not_allowed, jsonrpc::kInvalidRequest,
           "Method Not Allowed: " + state.options.endpoint + " accepts POST, GET and DELETE");
       r.set(http::field::allow, "GET, POST, DELETE");

@@ -1,5 +1,7 @@
 // mcpp::Client over stdio: the built `mcpp serve --stdio` as the server, and small shell
 // scripts for what a real server does rarely (exits at once, ignores SIGTERM, reads env and cwd).
+#include <signal.h>
+
 #include <filesystem>
 
 #include "client_test_support.hpp"
@@ -142,6 +144,58 @@ TEST(ClientOverStdio, NoticesWhenTheServerGoesAway) {
     }
   });
   EXPECT_NE(why.find("exited with status 0"), std::string::npos) << why;
+}
+
+// SIGPIPE's disposition as the process has it now.
+void (*sigpipe_handler())(int) {
+  struct sigaction current {};
+  ::sigaction(SIGPIPE, nullptr, &current);
+  return current.sa_handler;
+}
+
+TEST(ClientOverStdio, LeavesTheProcessSigpipeDispositionAlone) {
+  struct sigaction dfl = {};
+  struct sigaction saved = {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &saved);
+  run([&](auto ex) -> Task<void> {
+    Client client(ex, testing::stateful_options());
+    co_await client.connect(shell_server(R"({\"name\":\"plain\",\"version\":\"1\"})"));
+    co_await client.close();
+  });
+  EXPECT_EQ(sigpipe_handler(), SIG_DFL) << "the client changed how the process takes SIGPIPE";
+  ::sigaction(SIGPIPE, &saved, nullptr);
+}
+
+// With SIGPIPE at its default (fatal), writing to a server that closed its stdin must be an
+// error the caller sees, not the end of the process.
+TEST(ClientOverStdio, WritingToAServerThatClosedItsInputIsAnError) {
+  struct sigaction dfl = {};
+  struct sigaction saved = {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, &saved);
+  run([&](auto ex) -> Task<void> {
+    Client client(ex, testing::stateful_options());
+    // The server reads notifications/initialized, then closes its input and says so.
+    StdioTarget t = shell_server(R"({\"name\":\"deaf\",\"version\":\"1\"})",
+                                 "read line; exec 0<&-; echo 'input closed' >&2; sleep 3");
+    bool input_closed = false;
+    t.on_stderr = [&](std::string_view line) {
+      input_closed = input_closed || line == "input closed";
+    };
+    co_await client.connect(t);
+    EXPECT_TRUE(co_await testing::eventually([&] { return input_closed; }));
+    try {
+      co_await client.ping();
+      ADD_FAILURE() << "expected a TransportError";
+    } catch (const TransportError& e) {
+      EXPECT_EQ(e.kind(), TransportError::Kind::kClosed);
+      EXPECT_NE(std::string(e.what()).find("cannot write to the server process"), std::string::npos)
+          << e.what();
+    }
+    co_await client.close();
+  });
+  ::sigaction(SIGPIPE, &saved, nullptr);
 }
 
 }  // namespace

@@ -140,7 +140,7 @@ expect 3 "authorizing failed: cannot read the protected resource metadata .*http
 # ---- @modelcontextprotocol/server-everything -----------------------------------------------------
 EVERYTHING="$ROOT/.deps/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 if [ ! -f "$EVERYTHING" ]; then
-  echo "SKIP: @modelcontextprotocol/server-everything is not installed (scripts/install-deps.sh)"
+  skip_part "@modelcontextprotocol/server-everything is not installed (scripts/install-deps.sh)"
 else
   EV=(-- "$NODE" "$EVERYTHING" stdio)
   expect 0 'get-sum +a, b +Returns the sum of two numbers' "$MCPP" tools list "${EV[@]}"

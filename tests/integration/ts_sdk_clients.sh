@@ -9,8 +9,7 @@ need_node
 
 for pkg in @modelcontextprotocol/sdk @modelcontextprotocol/client ajv ajv-formats; do
   if [ ! -d "$ROOT/.deps/node_modules/$pkg" ]; then
-    echo "SKIP: $pkg is not installed in $ROOT/.deps/node_modules (run scripts/install-deps.sh)"
-    exit 0
+    skip_test "$pkg is not installed in $ROOT/.deps/node_modules (run scripts/install-deps.sh)"
   fi
 done
 
@@ -18,7 +17,7 @@ SPEC="$ROOT/../shared/spec"
 if [ -d "$SPEC" ]; then
   echo "schema validation: against $SPEC/<revision>/schema.json"
 else
-  echo "NOTE: $SPEC is absent (it lives beside the project, not in the repository): schema validation of server messages is SKIPPED"
+  skip_part "$SPEC is absent (it lives beside the project, not in the repository): no schema validation of server messages"
 fi
 
 # The bare imports of the .mjs resolve through a node_modules next to it.

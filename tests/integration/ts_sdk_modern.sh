@@ -5,8 +5,7 @@
 source "$(dirname "$0")/lib.bash"
 need_node
 if [ ! -d "$ROOT/.deps/node_modules/@modelcontextprotocol/client" ]; then
-  echo "SKIP: @modelcontextprotocol/client is not installed (run scripts/install-deps.sh)"
-  exit 0
+  skip_test "@modelcontextprotocol/client is not installed (run scripts/install-deps.sh)"
 fi
 cp "$(dirname "$0")/ts_sdk_modern.mjs" "$WORK/ts_sdk_modern.mjs"
 ln -s "$ROOT/.deps/node_modules" "$WORK/node_modules"

@@ -2,8 +2,8 @@
 #pragma once
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <exception>
 #include <mutex>
 
 #include "server/session.hpp"
@@ -38,17 +38,19 @@ class SessionHarness {
   // Sends one payload (text) and runs until the session answers; returns the reply (null when
   // none).
   json::value send(std::string_view text) { return send_value(json::parse(text)); }
+  // An exception escaping handle() is rethrown here, so the test that sent the payload fails.
   json::value send_value(json::value payload) {
     json::value reply;
     boost::asio::co_spawn(
         io, [&]() -> Task<void> { reply = co_await session->handle(payload, sink); },
-        boost::asio::detached);
+        rethrow_failure);
     io.restart();
     io.run();
     return reply;
   }
 
-  // Starts a request without waiting for its reply (for server->client round trips).
+  // Starts a request without waiting for its reply (for server->client round trips). An
+  // exception escaping handle() is rethrown from the poll()/send() that runs it.
   void start(std::string_view text, json::value* reply) {
     json::value payload = json::parse(text);
     boost::asio::co_spawn(
@@ -56,9 +58,15 @@ class SessionHarness {
         [this, payload, reply]() -> Task<void> {
           *reply = co_await session->handle(payload, sink);
         },
-        boost::asio::detached);
+        rethrow_failure);
     io.restart();
     io.poll();
+  }
+
+  // The completion handler of every spawned handle(): rethrows what escaped it out of
+  // io.run()/io.poll(), where GoogleTest reports it as a failure of the running test.
+  static void rethrow_failure(std::exception_ptr failure) {
+    if (failure) std::rethrow_exception(failure);
   }
   void poll() {
     io.restart();

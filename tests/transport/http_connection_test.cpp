@@ -33,7 +33,7 @@ http::response<http::string_body> parse_response(const std::string& wire) {
   return parser.release();
 }
 
-std::string head_of(const HttpResponse& r, unsigned version, bool keep_alive, BodyFraming f) {
+std::string head_of(const HttpServerResponse& r, unsigned version, bool keep_alive, BodyFraming f) {
   std::string out = "prefix:";
   append_response_head(out, r, version, keep_alive, f);
   EXPECT_EQ(out.rfind("prefix:", 0), 0u) << "appends";
@@ -41,7 +41,7 @@ std::string head_of(const HttpResponse& r, unsigned version, bool keep_alive, Bo
 }
 
 TEST(ResponseHead, JsonKeepAliveHasContentLengthAndNoConnection) {
-  HttpResponse r = json_response(http::status::ok, json::parse(R"({"a":1})"));
+  HttpServerResponse r = json_response(http::status::ok, json::parse(R"({"a":1})"));
   r.set("Mcp-Session-Id", "abc");
   std::string head = head_of(r, 11, true, BodyFraming::kContentLength);
   EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
@@ -57,7 +57,7 @@ TEST(ResponseHead, JsonKeepAliveHasContentLengthAndNoConnection) {
 }
 
 TEST(ResponseHead, ConnectionFollowsKeepAliveAndVersion) {
-  HttpResponse r = error_response(http::status::payload_too_large, -32600, "too big");
+  HttpServerResponse r = error_response(http::status::payload_too_large, -32600, "too big");
   auto closing = parse_response(head_of(r, 11, false, BodyFraming::kContentLength) + r.body());
   EXPECT_EQ(closing.result(), http::status::payload_too_large);
   EXPECT_EQ(closing["Connection"], "close");
@@ -71,7 +71,7 @@ TEST(ResponseHead, ConnectionFollowsKeepAliveAndVersion) {
 }
 
 TEST(ResponseHead, OwnFramingFieldsAreReplaced) {
-  HttpResponse r = make_response(http::status::ok, "12345", "text/plain");
+  HttpServerResponse r = make_response(http::status::ok, "12345", "text/plain");
   r.set(http::field::content_length, "99");
   r.set(http::field::transfer_encoding, "gzip");
   r.set(http::field::connection, "close");
@@ -92,7 +92,7 @@ TEST(ResponseHead, BodilessStatusesHaveNoContentLength) {
 }
 
 TEST(ResponseHead, SseStreams) {
-  HttpResponse r = sse_head();
+  HttpServerResponse r = sse_head();
   std::string chunked = head_of(r, 11, true, BodyFraming::kChunked);
   EXPECT_NE(chunked.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << chunked;
   EXPECT_NE(chunked.find("Connection: keep-alive\r\n"), std::string::npos) << chunked;
