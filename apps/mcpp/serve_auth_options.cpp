@@ -9,11 +9,12 @@
 #include <iostream>
 
 #include "auth/password_hash.hpp"
+#include "transport/http_security.hpp"
 
 namespace {
 
 bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+  return mcpp::is_loopback_host(host);  // the transport's strict definition (DNS rebinding too)
 }
 
 std::string strip_slash(std::string s) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "transport/http_security.hpp"
+
 namespace mcpp::auth::authz {
 
 namespace {
@@ -36,10 +38,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool is_ip_loopback_literal(std::string_view host) {
-  return host == "::1" || host.starts_with("127.");
 }
 
 // `uri` without the ":port" of its authority (the URI is known to be http://host:port/...).
@@ -302,7 +300,7 @@ std::optional<UriParts> split_uri(std::string_view uri) {
 }
 
 bool is_loopback(std::string_view host) {
-  return iequals(host, "localhost") || is_ip_loopback_literal(host) || host == "[::1]";
+  return is_loopback_host(host);
 }
 
 std::string check_redirect_uri(std::string_view uri, std::string_view application_type,

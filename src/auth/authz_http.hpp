@@ -78,7 +78,8 @@ struct UriParts {
   bool has_userinfo = false;
 };
 std::optional<UriParts> split_uri(std::string_view uri);
-// localhost, 127.0.0.0/8 and ::1.
+// mcpp::is_loopback_host (transport/http_security.hpp): "localhost", strict dotted-quad
+// 127.0.0.0/8, ::1 (brackets or not).
 bool is_loopback(std::string_view host);
 
 // Checks one redirect URI for an application type ("web", "native", or "" for a client ID

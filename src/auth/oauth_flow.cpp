@@ -8,6 +8,7 @@
 
 #include "auth/crypto.hpp"
 #include "jsonrpc/message.hpp"
+#include "transport/http_security.hpp"
 
 namespace mcpp::auth::oauth {
 
@@ -235,7 +236,7 @@ std::string canonical_resource(std::string_view server_url) {
 bool is_loopback_url(std::string_view url) {
   auto u = split_url(url);
   if (!u) return false;
-  return u->host == "localhost" || u->host == "::1" || u->host.starts_with("127.");
+  return is_loopback_host(u->host);
 }
 
 void require_secure_url(std::string_view url, std::string_view what, bool allow_http) {

@@ -122,6 +122,12 @@ TEST_F(AuthorizationServerFlow, DynamicRegistrationRefusesBadMetadata) {
        "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"javascript:alert(1)"}}, {"application_type", "native"}},
        "invalid_redirect_uri"},
+      // Loopback is an address, not a name that starts with "127." (or a lenient spelling).
+      {json::object{{"redirect_uris", {"http://127.evil.example/cb"}}}, "invalid_redirect_uri"},
+      {json::object{{"redirect_uris", {"http://127.0.0.1.nip.io/cb"}}}, "invalid_redirect_uri"},
+      {json::object{{"redirect_uris", {"http://127.1/cb"}}}, "invalid_redirect_uri"},
+      {json::object{{"redirect_uris", {"http://0x7f.0.0.1/cb"}}}, "invalid_redirect_uri"},
+      {json::object{{"redirect_uris", {"http://localhost./cb"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"https://a.example/cb#frag"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"not a uri"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"https://a.example/cb"}}, {"grant_types", {"implicit"}}},
