@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "auth_commands.hpp"
 #include "client_commands.hpp"
 #include "fixtures/fixtures.hpp"
 #include "knowledge/connector.hpp"
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   add_knowledge_serve_options(*serve, knowledge);  // apps/mcpp/knowledge_commands.cpp
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
+  add_auth_commands(app);  // auth tokens, auth revoke (apps/mcpp/auth_commands.cpp)
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
 
   CLI11_PARSE(app, argc, argv);

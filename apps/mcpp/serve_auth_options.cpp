@@ -51,6 +51,12 @@ void add_serve_auth_options(CLI::App& serve, ServeAuthOptions& o) {
   serve.add_option("--auth-token-ttl", o.token_ttl, "builtin: access token lifetime, seconds")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  serve
+      .add_option("--auth-grant-days", o.grant_days,
+                  "builtin: days a sign-in's refresh tokens keep working, counted from the "
+                  "sign-in (then the user signs in again)")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
   serve.add_option("--auth-issuer", o.issuer, "jwt/introspect: the authorization server's issuer");
   serve.add_option("--auth-jwks", o.jwks, "jwt: JWKS URL (default: from the issuer's metadata)");
   serve.add_option("--auth-introspect", o.introspect, "introspect: the introspection endpoint");
@@ -120,6 +126,7 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
     rs.scopes_supported = as.scopes_supported;
     as.users_file = o.users;
     as.access_token_ttl = std::chrono::seconds(o.token_ttl);
+    as.grant_lifetime = std::chrono::hours(24) * o.grant_days;
     out.authorization_server = std::make_unique<AuthorizationServer>(as);
     for (const auto& c : o.clients) {
       auto eq = c.find('=');

@@ -1,10 +1,12 @@
-// SQLite tables of the authorization server (schema version 1).
+// SQLite tables of the authorization server (schema version 2: version 1 plus the grants table
+// and the sessions' credential; a version 1 file is upgraded in place).
 #include "auth/auth_store.hpp"
 
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mcpp::auth::authz {
@@ -36,9 +38,16 @@ CREATE TABLE IF NOT EXISTS signing_keys(
   kid TEXT PRIMARY KEY, private_jwk TEXT NOT NULL, created_at INTEGER NOT NULL,
   retired_at INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions(
-  session_hash TEXT PRIMARY KEY, subject TEXT NOT NULL, expires_at INTEGER NOT NULL);
-PRAGMA user_version = 1;
+  session_hash TEXT PRIMARY KEY, subject TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  credential TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS grants(
+  family TEXT PRIMARY KEY, client_id TEXT NOT NULL, subject TEXT NOT NULL,
+  credential TEXT NOT NULL, auth_time INTEGER NOT NULL, last_refresh INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS grants_subject ON grants(subject);
+CREATE INDEX IF NOT EXISTS grants_client ON grants(client_id);
 )sql";
+constexpr std::int64_t kSchemaVersion = 2;
 
 json::array to_array(const std::vector<std::string>& v) {
   json::array a;
@@ -54,17 +63,20 @@ std::vector<std::string> from_array(std::string_view text) {
 }
 
 json::object grant_json(const Grant& g) {
-  return {{"client_id", g.client_id},
-          {"subject", g.subject},
-          {"scope", g.scope},
-          {"resource", g.resource},
-          {"family", g.family}};
+  return {{"client_id", g.client_id}, {"subject", g.subject}, {"scope", g.scope},
+          {"resource", g.resource},   {"family", g.family},   {"credential", g.credential},
+          {"auth_time", g.auth_time}};
 }
 
+// Grants written before version 2 have no credential and no auth_time: they match no user and
+// have outlived every lifetime, so their holders sign in again.
 Grant grant_from(const json::object& o) {
-  return {std::string(find_string(o, "client_id")), std::string(find_string(o, "subject")),
-          std::string(find_string(o, "scope")), std::string(find_string(o, "resource")),
-          std::string(find_string(o, "family"))};
+  Grant g{std::string(find_string(o, "client_id")), std::string(find_string(o, "subject")),
+          std::string(find_string(o, "scope")),     std::string(find_string(o, "resource")),
+          std::string(find_string(o, "family")),    std::string(find_string(o, "credential"))};
+  const json::value* t = find(o, "auth_time");
+  if (t && t->is_int64()) g.auth_time = t->get_int64();
+  return g;
 }
 
 }  // namespace
@@ -148,12 +160,18 @@ AuthStore::AuthStore(const std::string& path) {
       Statement s = prepare("PRAGMA user_version");
       if (s.step()) version = s.integer(0);
     }
-    if (version > 1) {
+    if (version > kSchemaVersion) {
       throw std::runtime_error("the auth database " + path +
                                " was written by a newer mcpp (schema " + std::to_string(version) +
                                ")");
     }
     exec(kSchema);
+    if (version == 1) {
+      // Sessions of version 1 have no credential (''): they match no user, so browsers sign in
+      // again once.
+      exec("ALTER TABLE sessions ADD COLUMN credential TEXT NOT NULL DEFAULT ''");
+    }
+    exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -445,6 +463,20 @@ void AuthStore::put_refresh_token(std::string_view token_hash, const Grant& gran
 }
 
 void AuthStore::issue_locked(const Issuance& issue, const Grant& grant, std::int64_t now) {
+  // The grant's row: created by the code's redemption, its last refresh and expiry moved by each
+  // refresh.
+  prepare(
+      "INSERT INTO grants(family, client_id, subject, credential, auth_time, last_refresh, "
+      "expires_at) VALUES(?1,?2,?3,?4,?5,0,?6) ON CONFLICT(family) DO UPDATE SET "
+      "last_refresh = ?7, expires_at = excluded.expires_at")
+      .bind(grant.family)
+      .bind(issue.client_id)
+      .bind(grant.subject)
+      .bind(grant.credential)
+      .bind(grant.auth_time)
+      .bind(std::max(issue.access_expires_at, issue.refresh_expires_at))
+      .bind(now)
+      .run();
   prepare(
       "INSERT OR REPLACE INTO access_tokens(jti, family, client_id, expires_at) VALUES(?,?,?,?)")
       .bind(issue.access_jti)
@@ -511,6 +543,7 @@ std::vector<RevokedToken> AuthStore::revoke_family(std::string_view family, std:
 
 std::vector<RevokedToken> AuthStore::revoke_family_locked(std::string_view family,
                                                           std::int64_t now) {
+  prepare("UPDATE grants SET revoked = 1 WHERE family = ?").bind(family).run();
   prepare("UPDATE refresh_tokens SET revoked = 1 WHERE family = ?").bind(family).run();
   Statement s = prepare(
       "UPDATE access_tokens SET revoked = 1 WHERE family = ? AND expires_at > ? "
@@ -597,22 +630,87 @@ void AuthStore::delete_keys_retired_before(std::int64_t when) {
   prepare("DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?").bind(when).run();
 }
 
-void AuthStore::put_session(std::string_view session_hash, std::string_view subject,
+std::optional<GrantStatus> AuthStore::grant_status(std::string_view jti) {
+  std::lock_guard lock(mutex_);
+  Statement s = prepare(
+      "SELECT a.revoked, g.revoked, g.subject, g.credential FROM access_tokens a "
+      "JOIN grants g ON g.family = a.family WHERE a.jti = ?");
+  s.bind(jti);
+  if (!s.step()) return std::nullopt;
+  return GrantStatus{s.integer(0) != 0 || s.integer(1) != 0, s.text(2), s.text(3)};
+}
+
+std::vector<GrantRecord> AuthStore::grants(std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Statement s = prepare(
+      "SELECT family, subject, client_id, auth_time, last_refresh, expires_at, revoked "
+      "FROM grants WHERE expires_at > ? ORDER BY auth_time DESC, rowid DESC");
+  s.bind(now);
+  std::vector<GrantRecord> out;
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4), s.integer(5),
+                   s.integer(6) != 0});
+  }
+  return out;
+}
+
+std::int64_t AuthStore::revoke_grants(GrantSelector selector, std::string_view value,
+                                      std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const char* sql = selector == GrantSelector::kUser
+                        ? "SELECT family FROM grants WHERE revoked = 0 AND expires_at > ?1 AND "
+                          "subject = ?2"
+                    : selector == GrantSelector::kClient
+                        ? "SELECT family FROM grants WHERE revoked = 0 AND expires_at > ?1 AND "
+                          "client_id = ?2"
+                        : "SELECT family FROM grants WHERE revoked = 0 AND expires_at > ?1";
+  std::vector<std::string> families;
+  {
+    Statement s = prepare(sql);
+    s.bind(now);
+    if (selector != GrantSelector::kAll) s.bind(value);
+    while (s.step()) families.push_back(s.text(0));
+  }
+  for (const auto& family : families) revoke_family_locked(family, now);
+  // Codes not yet redeemed would start new grants: they go too.
+  if (selector == GrantSelector::kAll) {
+    exec("DELETE FROM codes WHERE used = 0");
+    exec("DELETE FROM sessions");
+  } else {
+    const char* path = selector == GrantSelector::kUser ? "$.grant.subject" : "$.grant.client_id";
+    prepare("DELETE FROM codes WHERE used = 0 AND json_extract(data, ?) = ?")
+        .bind(path)
+        .bind(value)
+        .run();
+    if (selector == GrantSelector::kUser) {
+      prepare("DELETE FROM sessions WHERE subject = ?").bind(value).run();
+    }
+  }
+  tx.commit();
+  return static_cast<std::int64_t>(families.size());
+}
+
+void AuthStore::put_session(std::string_view session_hash, const SessionRecord& session,
                             std::int64_t expires_at) {
   std::lock_guard lock(mutex_);
-  prepare("INSERT OR REPLACE INTO sessions(session_hash, subject, expires_at) VALUES(?,?,?)")
+  prepare(
+      "INSERT OR REPLACE INTO sessions(session_hash, subject, credential, expires_at) "
+      "VALUES(?,?,?,?)")
       .bind(session_hash)
-      .bind(subject)
+      .bind(session.subject)
+      .bind(session.credential)
       .bind(expires_at)
       .run();
 }
 
-std::optional<std::string> AuthStore::session(std::string_view session_hash, std::int64_t now) {
+std::optional<SessionRecord> AuthStore::session(std::string_view session_hash, std::int64_t now) {
   std::lock_guard lock(mutex_);
-  Statement s = prepare("SELECT subject FROM sessions WHERE session_hash = ? AND expires_at > ?");
+  Statement s =
+      prepare("SELECT subject, credential FROM sessions WHERE session_hash = ? AND expires_at > ?");
   s.bind(session_hash).bind(now);
   if (!s.step()) return std::nullopt;
-  return s.text(0);
+  return SessionRecord{s.text(0), s.text(1)};
 }
 
 void AuthStore::purge(std::int64_t now) {
@@ -623,6 +721,7 @@ void AuthStore::purge(std::int64_t now) {
   prepare("DELETE FROM refresh_tokens WHERE expires_at <= ?").bind(now).run();
   prepare("DELETE FROM access_tokens WHERE expires_at <= ?").bind(now).run();
   prepare("DELETE FROM sessions WHERE expires_at <= ?").bind(now).run();
+  prepare("DELETE FROM grants WHERE expires_at <= ?").bind(now).run();
   std::string sql =
       "DELETE FROM clients WHERE source = 'document' AND fetched_until <= ?1 AND NOT " +
       std::string(kClientInUse);

@@ -57,6 +57,40 @@ struct Grant {
   std::string scope;
   std::string resource;
   std::string family;  // every token descending from one authorization
+  // The user's credential fingerprint when they approved (UsersFile::credential, or
+  // kAdminLinkCredential): a removed user or a changed password no longer matches.
+  std::string credential;
+  std::int64_t auth_time = 0;  // when the user approved: refreshes end a lifetime after it
+};
+
+// The credential of the admin signed in with the one-time link (no users file).
+inline constexpr std::string_view kAdminLinkCredential = "admin-link";
+
+// One authorization (a refresh token family), as `mcpp auth tokens` lists it.
+struct GrantRecord {
+  std::string family;
+  std::string subject;
+  std::string client_id;
+  std::int64_t auth_time = 0;     // approved at
+  std::int64_t last_refresh = 0;  // 0: never refreshed
+  std::int64_t expires_at = 0;    // of its newest token
+  bool revoked = false;
+};
+
+// Which grants `mcpp auth revoke` revokes.
+enum class GrantSelector { kUser, kClient, kAll };
+
+// What a live access token's grant says now, for the verifier's per-token check.
+struct GrantStatus {
+  bool revoked = false;  // the token or its grant
+  std::string subject;
+  std::string credential;
+};
+
+// A sign-in session of the login page (the browser cookie).
+struct SessionRecord {
+  std::string subject;
+  std::string credential;  // as in Grant
 };
 
 struct CodeRecord {
@@ -160,9 +194,18 @@ class AuthStore {
   void retire_keys_except(std::string_view kid, std::int64_t now);
   void delete_keys_retired_before(std::int64_t when);
 
-  void put_session(std::string_view session_hash, std::string_view subject,
+  // The state of the access token `jti` and its grant; std::nullopt when the store has no record
+  // of it (a token of another store, or of a grant made before grants were recorded).
+  std::optional<GrantStatus> grant_status(std::string_view jti);
+  // Grants that have not expired (revoked ones too), newest first.
+  std::vector<GrantRecord> grants(std::int64_t now);
+  // Revokes every live grant of a user (`value`), of a client, or all of them: their refresh and
+  // access tokens, and (kUser, kAll) the user's sign-in sessions. Returns how many grants.
+  std::int64_t revoke_grants(GrantSelector selector, std::string_view value, std::int64_t now);
+
+  void put_session(std::string_view session_hash, const SessionRecord& session,
                    std::int64_t expires_at);
-  std::optional<std::string> session(std::string_view session_hash, std::int64_t now);
+  std::optional<SessionRecord> session(std::string_view session_hash, std::int64_t now);
 
   // Deletes what has expired, and cached client ID metadata documents that have expired and
   // that nothing refers to.

@@ -45,13 +45,17 @@ std::string AuthorizationServer::Impl::cookie_header(std::string_view name, std:
   return c;
 }
 
-std::optional<std::string> AuthorizationServer::Impl::session_subject(const HttpRequestInfo& req) {
+std::optional<authz::SessionRecord> AuthorizationServer::Impl::session_of(
+    const HttpRequestInfo& req) {
   std::string token = authz::cookie(req, kSessionCookie);
   if (token.empty() || token.size() > 200) return std::nullopt;
-  std::optional<std::string> subject = store.session(sha256_hex(token), now());
-  // A user removed from the users file is signed out of every browser.
-  if (subject && users && !users->contains(*subject)) return std::nullopt;
-  return subject;
+  std::optional<authz::SessionRecord> session = store.session(sha256_hex(token), now());
+  // A user removed from the users file, or whose password changed, is signed out of every
+  // browser.
+  if (session && !credential_problem(session->subject, session->credential).empty()) {
+    return std::nullopt;
+  }
+  return session;
 }
 
 HttpReply AuthorizationServer::Impl::consent_page(
@@ -217,7 +221,10 @@ Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req)
   pending.created_at = now();
   pending.expires_at = pending.created_at + o.request_ttl.count();
   store.put_request(pending);
-  co_return consent_page(pending, *client, session_subject(req), "", std::move(headers));
+  std::optional<authz::SessionRecord> session = session_of(req);
+  co_return consent_page(pending, *client,
+                         session ? std::optional<std::string>(session->subject) : std::nullopt, "",
+                         std::move(headers));
 }
 
 HttpReply AuthorizationServer::Impl::resume(const HttpRequestInfo& req) {
@@ -232,7 +239,9 @@ HttpReply AuthorizationServer::Impl::resume(const HttpRequestInfo& req) {
   }
   std::optional<ClientRecord> client = store.client(pending->client_id);
   if (!client) return notice(400, "Unknown application", "The application is not registered.");
-  return consent_page(*pending, *client, session_subject(req), "");
+  std::optional<authz::SessionRecord> session = session_of(req);
+  return consent_page(*pending, *client,
+                      session ? std::optional<std::string>(session->subject) : std::nullopt, "");
 }
 
 HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
@@ -282,8 +291,8 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   if (decision != "approve") return notice(400, "Bad request", "Choose Approve or Deny.");
 
   std::vector<std::pair<std::string, std::string>> headers;
-  std::optional<std::string> subject = session_subject(req);
-  if (!subject) {
+  std::optional<authz::SessionRecord> signed_in = session_of(req);
+  if (!signed_in) {
     if (!users) {
       HttpReply r = consent_page(*pending, *client, std::nullopt,
                                  "Sign in first with the one-time admin link.");
@@ -322,15 +331,18 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
       r.headers.emplace_back("Retry-After", std::to_string(*wait));
       return r;
     }
-    if (!users->check(username, password)) {
+    // The credential is read before the check: a password changed in between makes a grant
+    // that no longer matches, never one that outlives the change.
+    std::optional<std::string> credential = users->credential(username);
+    if (!users->check(username, password) || !credential) {
       HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");
       r.status = 401;
       return r;
     }
     login_throttle.succeeded(username, req.peer_address, t);
-    subject = username;
+    signed_in = authz::SessionRecord{username, *credential};
     std::string session = random_token(32);
-    store.put_session(sha256_hex(session), username, now() + o.session_ttl.count());
+    store.put_session(sha256_hex(session), *signed_in, now() + o.session_ttl.count());
     headers.emplace_back("Set-Cookie",
                          cookie_header(kSessionCookie, session, o.session_ttl.count()));
   }
@@ -343,7 +355,8 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   }
   std::string code = random_token(32);
   authz::CodeRecord record;
-  record.grant = {client->client_id, *subject, pending->scope, pending->resource, random_token(16)};
+  record.grant = {client->client_id, signed_in->subject,    pending->scope, pending->resource,
+                  random_token(16),  signed_in->credential, now()};
   record.redirect_uri = pending->redirect_uri;
   record.redirect_uri_given = pending->redirect_uri_given;
   record.code_challenge = pending->code_challenge;
@@ -366,7 +379,8 @@ HttpReply AuthorizationServer::Impl::admin_login(const HttpRequestInfo& req,
     admin_secret.clear();
   }
   std::string session = random_token(32);
-  store.put_session(sha256_hex(session), "admin", now() + o.session_ttl.count());
+  store.put_session(sha256_hex(session), {"admin", std::string(authz::kAdminLinkCredential)},
+                    now() + o.session_ttl.count());
   std::string set_cookie = cookie_header(kSessionCookie, session, o.session_ttl.count());
   std::string browser = authz::cookie(req, kBrowserCookie);
   std::optional<std::string> latest;
