@@ -18,10 +18,12 @@ CREATE TABLE IF NOT EXISTS clients(
   client_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, auth_method TEXT NOT NULL,
   application_type TEXT NOT NULL, client_name TEXT NOT NULL, redirect_uris TEXT NOT NULL,
   grant_types TEXT NOT NULL, scope TEXT NOT NULL, metadata TEXT NOT NULL, source TEXT NOT NULL,
-  issued_at INTEGER NOT NULL, fetched_until INTEGER NOT NULL);
+  issued_at INTEGER NOT NULL, fetched_until INTEGER NOT NULL,
+  registered_by TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending_requests(
   id TEXT PRIMARY KEY, browser TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL);
+  expires_at INTEGER NOT NULL, peer TEXT NOT NULL DEFAULT '',
+  client_id TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS codes(
   code_hash TEXT PRIMARY KEY, family TEXT NOT NULL, data TEXT NOT NULL,
   expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
@@ -48,6 +50,18 @@ CREATE INDEX IF NOT EXISTS grants_subject ON grants(subject);
 CREATE INDEX IF NOT EXISTS grants_client ON grants(client_id);
 )sql";
 constexpr std::int64_t kSchemaVersion = 2;
+// Columns version 2 added to version 1's tables, and their indexes.
+constexpr const char* kUpgradeFrom1 = R"sql(
+ALTER TABLE sessions ADD COLUMN credential TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN registered_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE pending_requests ADD COLUMN peer TEXT NOT NULL DEFAULT '';
+ALTER TABLE pending_requests ADD COLUMN client_id TEXT NOT NULL DEFAULT '';
+)sql";
+constexpr const char* kIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS clients_registered_by ON clients(registered_by);
+CREATE INDEX IF NOT EXISTS pending_requests_peer ON pending_requests(peer);
+CREATE INDEX IF NOT EXISTS pending_requests_client ON pending_requests(client_id);
+)sql";
 
 json::array to_array(const std::vector<std::string>& v) {
   json::array a;
@@ -169,8 +183,9 @@ AuthStore::AuthStore(const std::string& path) {
     if (version == 1) {
       // Sessions of version 1 have no credential (''): they match no user, so browsers sign in
       // again once.
-      exec("ALTER TABLE sessions ADD COLUMN credential TEXT NOT NULL DEFAULT ''");
+      exec(kUpgradeFrom1);
     }
+    exec(kIndexes);
     exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   } catch (...) {
     sqlite3_close(db_);
@@ -263,7 +278,7 @@ void AuthStore::put_client_locked(const ClientRecord& c) {
   prepare(
       "INSERT OR REPLACE INTO clients(client_id, secret_hash, auth_method, application_type, "
       "client_name, redirect_uris, grant_types, scope, metadata, source, issued_at, "
-      "fetched_until) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
+      "fetched_until, registered_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(c.client_id)
       .bind(c.secret_hash)
       .bind(c.auth_method)
@@ -276,6 +291,7 @@ void AuthStore::put_client_locked(const ClientRecord& c) {
       .bind(c.source)
       .bind(c.issued_at)
       .bind(c.fetched_until)
+      .bind(c.registered_by)
       .run();
 }
 
@@ -283,8 +299,8 @@ std::optional<ClientRecord> AuthStore::client(std::string_view client_id) {
   std::lock_guard lock(mutex_);
   Statement s = prepare(
       "SELECT client_id, secret_hash, auth_method, application_type, client_name, "
-      "redirect_uris, grant_types, scope, metadata, source, issued_at, fetched_until "
-      "FROM clients WHERE client_id = ?");
+      "redirect_uris, grant_types, scope, metadata, source, issued_at, fetched_until, "
+      "registered_by FROM clients WHERE client_id = ?");
   s.bind(client_id);
   if (!s.step()) return std::nullopt;
   ClientRecord c;
@@ -300,6 +316,7 @@ std::optional<ClientRecord> AuthStore::client(std::string_view client_id) {
   c.source = s.text(9);
   c.issued_at = s.integer(10);
   c.fetched_until = s.integer(11);
+  c.registered_by = s.text(12);
   return c;
 }
 
@@ -310,16 +327,59 @@ std::int64_t AuthStore::count_clients(std::string_view source) {
   return s.step() ? s.integer(0) : 0;
 }
 
-std::int64_t AuthStore::prune_unused_clients(std::int64_t before) {
+// Clients an authorization was completed with (a code, token or grant refers to them).
+constexpr const char* kClientUsed =
+    "(client_id IN (SELECT client_id FROM access_tokens) "
+    "OR client_id IN (SELECT client_id FROM grants) "
+    "OR client_id IN (SELECT json_extract(data, '$.client_id') FROM refresh_tokens) "
+    "OR client_id IN (SELECT json_extract(data, '$.grant.client_id') FROM codes))";
+
+std::int64_t AuthStore::purge_unused_registrations(std::int64_t before) {
   std::lock_guard lock(mutex_);
-  Statement s = prepare(
-      "DELETE FROM clients WHERE source = 'dcr' AND issued_at < ? "
-      "AND client_id NOT IN (SELECT client_id FROM access_tokens) "
-      "AND client_id NOT IN (SELECT json_extract(data, '$.client_id') FROM refresh_tokens) "
-      "AND client_id NOT IN (SELECT json_extract(data, '$.grant.client_id') FROM codes) "
-      "AND client_id NOT IN (SELECT json_extract(data, '$.client_id') FROM pending_requests)");
+  std::string sql = "DELETE FROM clients WHERE source = 'dcr' AND issued_at < ? AND NOT " +
+                    std::string(kClientUsed) +
+                    " AND client_id NOT IN (SELECT client_id FROM pending_requests)";
+  Statement s = prepare(sql.c_str());
   s.bind(before).run();
   return s.changes();
+}
+
+bool AuthStore::admit_registration(const ClientRecord& c, const AdmissionLimits& limits) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const std::string unused = "source = 'dcr' AND NOT " + std::string(kClientUsed);
+  // Deletes the `excess` oldest unused registrations made from `peer`.
+  auto evict = [&](std::string_view peer, std::int64_t excess) {
+    std::string sql =
+        "DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients "
+        "WHERE registered_by = ? AND " +
+        unused + " ORDER BY issued_at, rowid LIMIT ?)";
+    prepare(sql.c_str()).bind(peer).bind(excess).run();
+  };
+  if (limits.per_peer_applies && limits.per_peer > 0) {
+    std::string sql = "SELECT count(*) FROM clients WHERE registered_by = ? AND " + unused;
+    Statement s = prepare(sql.c_str());
+    s.bind(c.registered_by);
+    std::int64_t n = s.step() ? s.integer(0) : 0;
+    if (n >= limits.per_peer) evict(c.registered_by, n - limits.per_peer + 1);
+  }
+  auto total = [&] {
+    Statement s = prepare("SELECT count(*) FROM clients WHERE source = 'dcr'");
+    return s.step() ? s.integer(0) : 0;
+  };
+  if (limits.total > 0 && total() >= limits.total) {
+    // The unused registrations of the address that made the most of them go first.
+    std::string sql = "SELECT registered_by FROM clients WHERE " + unused +
+                      " GROUP BY registered_by ORDER BY count(*) DESC, min(issued_at) LIMIT 1";
+    Statement top = prepare(sql.c_str());
+    if (!top.step()) return false;
+    std::string peer = top.text(0);
+    evict(peer, total() - limits.total + 1);
+    if (total() >= limits.total) return false;
+  }
+  put_client_locked(c);
+  tx.commit();
+  return true;
 }
 
 std::int64_t AuthStore::count_requests() {
@@ -329,6 +389,11 @@ std::int64_t AuthStore::count_requests() {
 }
 
 void AuthStore::put_request(const PendingRequest& r) {
+  std::lock_guard lock(mutex_);
+  put_request_locked(r);
+}
+
+void AuthStore::put_request_locked(const PendingRequest& r) {
   json::object data{{"csrf", r.csrf},
                     {"client_id", r.client_id},
                     {"redirect_uri", r.redirect_uri},
@@ -337,16 +402,73 @@ void AuthStore::put_request(const PendingRequest& r) {
                     {"scope", r.scope},
                     {"resource", r.resource},
                     {"code_challenge", r.code_challenge}};
-  std::lock_guard lock(mutex_);
   prepare(
-      "INSERT OR REPLACE INTO pending_requests(id, browser, data, created_at, expires_at) "
-      "VALUES(?,?,?,?,?)")
+      "INSERT OR REPLACE INTO pending_requests(id, browser, data, created_at, expires_at, peer, "
+      "client_id) VALUES(?,?,?,?,?,?,?)")
       .bind(r.id)
       .bind(r.browser)
       .bind(json::serialize(data))
       .bind(r.created_at)
       .bind(r.expires_at)
+      .bind(r.peer)
+      .bind(r.client_id)
       .run();
+}
+
+void AuthStore::admit_request(const PendingRequest& r, const AdmissionLimits& limits,
+                              std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  auto count = [&](const char* sql, std::string_view value) {
+    Statement s = prepare(sql);
+    s.bind(value);
+    return s.step() ? s.integer(0) : 0;
+  };
+  // Deletes the `excess` oldest open pages opened from `peer` (of `client_id` when not empty).
+  auto evict = [&](std::string_view peer, std::string_view client_id, std::int64_t excess) {
+    prepare(
+        "DELETE FROM pending_requests WHERE id IN (SELECT id FROM pending_requests WHERE peer = ?1 "
+        "AND (?2 = '' OR client_id = ?2) ORDER BY created_at, rowid LIMIT ?3)")
+        .bind(peer)
+        .bind(client_id)
+        .bind(excess)
+        .run();
+  };
+  if (limits.per_peer_applies && limits.per_peer > 0) {
+    std::int64_t n = count("SELECT count(*) FROM pending_requests WHERE peer = ?", r.peer);
+    if (n >= limits.per_peer) evict(r.peer, "", n - limits.per_peer + 1);
+  }
+  if (limits.per_client > 0 && !r.client_id.empty()) {
+    std::int64_t n =
+        count("SELECT count(*) FROM pending_requests WHERE client_id = ?", r.client_id);
+    if (n >= limits.per_client) {
+      // The client's pages opened from the address that opened the most of them go first.
+      Statement top = prepare(
+          "SELECT peer FROM pending_requests WHERE client_id = ? GROUP BY peer "
+          "ORDER BY count(*) DESC, min(created_at) LIMIT 1");
+      top.bind(r.client_id);
+      std::string peer = top.step() ? top.text(0) : std::string();
+      evict(peer, r.client_id, n - limits.per_client + 1);
+    }
+  }
+  if (limits.total > 0) {
+    Statement all = prepare("SELECT count(*) FROM pending_requests");
+    std::int64_t n = all.step() ? all.integer(0) : 0;
+    if (n >= limits.total) {
+      prepare("DELETE FROM pending_requests WHERE expires_at <= ?").bind(now).run();
+      Statement again = prepare("SELECT count(*) FROM pending_requests");
+      n = again.step() ? again.integer(0) : 0;
+    }
+    if (n >= limits.total) {
+      Statement top = prepare(
+          "SELECT peer FROM pending_requests GROUP BY peer ORDER BY count(*) DESC, "
+          "min(created_at) LIMIT 1");
+      std::string peer = top.step() ? top.text(0) : std::string();
+      evict(peer, "", n - limits.total + 1);
+    }
+  }
+  put_request_locked(r);
+  tx.commit();
 }
 
 std::optional<PendingRequest> AuthStore::request(std::string_view id, std::int64_t now) {

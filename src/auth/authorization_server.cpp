@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::int64_t kPurgeInterval = 600;
 constexpr std::int64_t kKeyGrace = 60;  // a retired key stays published this long past its tokens
+constexpr std::int64_t kUnusedRegistrationSeconds = 86'400;  // registrations never used
 constexpr std::size_t kMaxGrantChecks = 10'000;  // cached database answers (one per access token)
 
 void check_options(AuthorizationServerOptions& o) {
@@ -117,6 +118,7 @@ void AuthorizationServer::Impl::maybe_purge() {
   std::int64_t last = last_purge.load();
   if (t - last < kPurgeInterval || !last_purge.compare_exchange_strong(last, t)) return;
   store.purge(t);
+  store.purge_unused_registrations(t - kUnusedRegistrationSeconds);
   std::lock_guard lock(revoked_mutex);
   std::erase_if(revoked, [t](const auto& entry) { return entry.second <= t; });
 }
@@ -325,7 +327,7 @@ Task<std::optional<HttpReply>> AuthorizationServer::Impl::handle(const HttpReque
     }
     if (rest == "/authorize/decision") {
       if (!post) co_return method_not_allowed("POST");
-      co_return decide(req);
+      co_return co_await decide(req);
     }
     if (rest == "/token" || rest == "/revoke" || (rest == "/register" && o.dynamic_registration)) {
       if (options) co_return preflight();

@@ -19,10 +19,16 @@
 #include "auth/authz_http.hpp"
 #include "auth/jwt.hpp"
 #include "auth/login_throttle.hpp"
+#include "auth/password_check_pool.hpp"
 #include "auth/password_hash.hpp"
 #include "mcpp/auth/authorization_server.hpp"
 
 namespace mcpp::auth {
+
+// Threads that check password hashes, and how many checks may run or wait at once: more
+// sign-ins at the same moment are asked to retry (503), so a flood of guesses queues nowhere.
+inline constexpr std::size_t kPasswordCheckThreads = 2;
+inline constexpr std::size_t kMaxPasswordChecks = 8;
 
 // Cookie names of the login pages.
 inline constexpr std::string_view kSessionCookie = "mcpp_session";
@@ -90,7 +96,7 @@ struct AuthorizationServer::Impl {
   // ---- the authorization endpoint and login page (authorize_endpoint.cpp)
   Task<HttpReply> authorize(const HttpRequestInfo& request);
   HttpReply resume(const HttpRequestInfo& request);
-  HttpReply decide(const HttpRequestInfo& request);
+  Task<HttpReply> decide(const HttpRequestInfo& request);
   HttpReply admin_login(const HttpRequestInfo& request, std::string_view secret);
   HttpReply consent_page(const authz::PendingRequest& pending, const authz::ClientRecord& client,
                          std::optional<std::string> subject, std::string error,
@@ -100,10 +106,10 @@ struct AuthorizationServer::Impl {
   std::optional<authz::SessionRecord> session_of(const HttpRequestInfo& request);
   std::string cookie_header(std::string_view name, std::string_view value,
                             std::int64_t max_age) const;
-  // Login throttling (per user name, and per non-loopback address), and how many password
-  // hashes are being checked right now (each one is ~0.1-0.5 s of CPU on a server thread).
+  // Login throttling (per user name, and per non-loopback address), and the threads password
+  // hashes are checked on (each one is ~0.1-0.5 s of CPU: never on the HTTP server's threads).
   LoginThrottle login_throttle;
-  std::atomic<int> password_checks{0};
+  PasswordCheckPool password_checks{kPasswordCheckThreads, kMaxPasswordChecks};
   // The one-time admin link (no users file).
   std::mutex admin_mutex;
   std::string admin_secret;  // "" once used

@@ -54,10 +54,21 @@ struct AuthorizationServerOptions {
   bool allow_insecure_metadata_fetch = false;
   std::chrono::milliseconds metadata_fetch_timeout{5'000};
   std::size_t max_metadata_bytes = 64 * 1024;
-  // Dynamically registered clients kept at most; at the limit, registrations older than a day
-  // that never led to a token are dropped to make room.
+  // Dynamically registered clients kept at most. Registrations never used for an authorization
+  // (no code, token or grant) are dropped after a day, and make room at the limits: at
+  // max_clients, the oldest unused one of the address that holds the most unused ones; at
+  // max_unused_clients_per_address, the address's own oldest. A registration is refused (503)
+  // only when every one is in use. Per-address limits skip loopback peers (behind a tunnel or
+  // proxy every client comes from 127.0.0.1).
   std::size_t max_clients = 10'000;
-  std::size_t max_pending_requests = 10'000;  // login pages open at once (each one a row)
+  std::size_t max_unused_clients_per_address = 20;
+  // Login pages open at once (each one a row, 15 minutes at most). At a limit the oldest page
+  // makes room: of the same address (per address), of the same client from the address that
+  // opened most of them (per client), of the address that opened the most (in all). Never
+  // refused, so a flood from one address cannot lock others out.
+  std::size_t max_pending_requests = 10'000;
+  std::size_t max_pending_requests_per_address = 20;
+  std::size_t max_pending_requests_per_client = 1'000;
   // Client ID metadata documents kept at most (anyone can make the server fetch one); at the
   // limit, documents no token or open login page refers to are dropped, oldest first.
   std::size_t max_client_documents = 1'000;
