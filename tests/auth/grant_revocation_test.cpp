@@ -2,6 +2,8 @@
 // ends their access tokens (at the resource server, within kGrantRecheckSeconds) and their refresh
 // tokens; a grant's refreshes stop a fixed lifetime after the sign-in; `mcpp auth revoke`'s store
 // calls (from another handle on the database, as another process) end grants in a running server.
+#include <sqlite3.h>
+
 #include <thread>
 
 #include "authorization_server_support.hpp"
@@ -256,6 +258,77 @@ TEST_F(GrantRevocation, RevokingAUserSignsTheirBrowsersOut) {
   authz::AuthStore cli((dir_ / "auth.sqlite").string());
   cli.revoke_grants(authz::GrantSelector::kUser, "alice", 0);
   EXPECT_NE(b.get(authorize_target(pkce)).body.find("name=\"password\""), std::string::npos);
+}
+
+// A database of the version before grants were recorded (schema 1) is upgraded in place; its
+// sessions and refresh tokens carry no credential, so their users sign in again.
+TEST_F(GrantRevocation, AVersion1DatabaseIsUpgradedAndItsGrantsEnd) {
+  std::string path = (dir_ / "auth.sqlite").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v1 = R"sql(
+CREATE TABLE clients(
+  client_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, auth_method TEXT NOT NULL,
+  application_type TEXT NOT NULL, client_name TEXT NOT NULL, redirect_uris TEXT NOT NULL,
+  grant_types TEXT NOT NULL, scope TEXT NOT NULL, metadata TEXT NOT NULL, source TEXT NOT NULL,
+  issued_at INTEGER NOT NULL, fetched_until INTEGER NOT NULL);
+CREATE TABLE pending_requests(
+  id TEXT PRIMARY KEY, browser TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL);
+CREATE TABLE codes(
+  code_hash TEXT PRIMARY KEY, family TEXT NOT NULL, data TEXT NOT NULL,
+  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE refresh_tokens(
+  token_hash TEXT PRIMARY KEY, family TEXT NOT NULL, data TEXT NOT NULL,
+  issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+  revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE access_tokens(
+  jti TEXT PRIMARY KEY, family TEXT NOT NULL, client_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE signing_keys(
+  kid TEXT PRIMARY KEY, private_jwk TEXT NOT NULL, created_at INTEGER NOT NULL,
+  retired_at INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE sessions(
+  session_hash TEXT PRIMARY KEY, subject TEXT NOT NULL, expires_at INTEGER NOT NULL);
+INSERT INTO sessions VALUES('old-session', 'alice', 9999999999);
+INSERT INTO refresh_tokens(token_hash, family, data, issued_at, expires_at) VALUES(
+  'OLDHASH', 'fam1', '{"client_id":"test-client","subject":"alice","scope":"mcp",
+  "resource":"r","family":"fam1"}', 1, 9999999999);
+PRAGMA user_version = 1;
+)sql";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  {
+    authz::AuthStore store(path);
+    std::optional<authz::SessionRecord> session = store.session("old-session", 0);
+    ASSERT_TRUE(session);
+    EXPECT_EQ(session->subject, "alice");
+    EXPECT_EQ(session->credential, "") << "matches no user";
+    std::optional<authz::Grant> grant = store.refresh_token_grant("OLDHASH");
+    ASSERT_TRUE(grant);
+    EXPECT_EQ(grant->credential, "");
+    EXPECT_EQ(grant->auth_time, 0);
+    authz::PendingRequest page;
+    page.id = "p";
+    page.peer = "192.0.2.1";
+    page.expires_at = 100;
+    store.admit_request(page, {10, 10, 10, true}, 0);  // the new columns exist
+  }
+  start();  // the server opens the upgraded file
+  add_client();
+  Pkce pkce;
+  Tokens t = tokens_of(exchange(code_for(pkce), pkce));
+  EXPECT_NO_THROW(as().verify_access_token(t.access, resource));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* version = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &version, nullptr);
+  ASSERT_EQ(sqlite3_step(version), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(version, 0), 2);
+  sqlite3_finalize(version);
+  sqlite3_close(db);
 }
 
 }  // namespace
