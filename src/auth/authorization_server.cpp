@@ -139,7 +139,7 @@ std::optional<std::string> AuthorizationServer::Impl::current_credential(std::st
 std::string AuthorizationServer::Impl::credential_problem(std::string_view subject,
                                                           std::string_view credential) {
   std::optional<std::string> current = current_credential(subject);
-  if (!current) return "the user \"" + std::string(subject) + "\" no longer exists";
+  if (!current) return "the user " + std::string(subject) + " no longer exists";
   if (credential.empty() || !constant_time_equal(*current, credential)) {
     return "the user's password changed since this was granted";
   }
@@ -156,7 +156,15 @@ std::string AuthorizationServer::Impl::check_grant(const std::string& jti, std::
     }
   }
   std::string problem;
-  std::optional<authz::GrantStatus> status = store.grant_status(jti);
+  std::optional<authz::GrantStatus> status;
+  try {
+    status = store.grant_status(jti);
+  } catch (const std::exception& e) {
+    // Refused, not cached; the details are for the operator.
+    std::cerr << "mcpp authorization server: checking a token's grant failed: " << e.what()
+              << std::endl;
+    return "its grant could not be checked; try again";
+  }
   if (!status) {
     problem = "no record of this token's grant (sign in again)";
   } else if (status->revoked) {
