@@ -335,8 +335,10 @@ Task<HttpReply> AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
     std::optional<std::string> credential = users->credential(username);
     // The hash is checked on the pool's threads; this coroutine resumes on its I/O thread.
     UsersFile* users_file = users.get();
-    std::optional<bool> matches = co_await password_checks.run(
-        [users_file, username, password] { return users_file->check(username, password); });
+    const std::function<bool()> check = [users_file, &username, &password] {
+      return users_file->check(username, password);
+    };
+    std::optional<bool> matches = co_await password_checks.run(check);
     if (!matches) co_return busy();
     if (!*matches || !credential) {
       HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");

@@ -23,8 +23,10 @@ class PasswordCheckPool {
 
   // Runs `check` on a pool thread; the awaiting coroutine resumes on its own executor with the
   // answer. std::nullopt, without running it, when max_checks are already admitted. An
-  // exception `check` throws is rethrown to the awaiting coroutine.
-  Task<std::optional<bool>> run(std::function<bool()> check);
+  // exception `check` throws is rethrown to the awaiting coroutine. `check` is the caller's (a
+  // named local of the awaiting coroutine) and must live until the co_await returns: no copy of
+  // it is made (GCC 12 mishandles a callable temporary passed into a coroutine inside co_await).
+  Task<std::optional<bool>> run(const std::function<bool()>& check);
 
   std::size_t admitted() const { return admitted_.load(); }
   // True when run() would say busy now (a hint: another check may start or end meanwhile).

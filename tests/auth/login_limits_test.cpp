@@ -72,10 +72,11 @@ TEST(PasswordCheckPool, ChecksRunOnThePoolAndResumeOnTheCallersThread) {
   asio::co_spawn(
       io,
       [&]() -> Task<void> {
-        answer = co_await pool.run([&] {
+        const std::function<bool()> check = [&] {
           check_thread = std::this_thread::get_id();
           return true;
-        });
+        };
+        answer = co_await pool.run(check);
         resumed_thread = std::this_thread::get_id();
       },
       asio::detached);
@@ -96,10 +97,11 @@ TEST(PasswordCheckPool, AdmitsABoundedNumberOfChecks) {
     asio::co_spawn(
         io,
         [&, i]() -> Task<void> {
-          answers[i] = co_await pool.run([released] {
+          const std::function<bool()> check = [released] {
             released.wait();
             return false;
-          });
+          };
+          answers[i] = co_await pool.run(check);
           // The third run is refused at once (two admitted: one running, one waiting); then the
           // admitted ones may finish.
           if (!answers[i]) release.set_value();
@@ -121,7 +123,10 @@ TEST(PasswordCheckPool, AnExceptionReachesTheCaller) {
       io,
       [&]() -> Task<void> {
         try {
-          co_await pool.run([]() -> bool { throw std::runtime_error("PBKDF2 failed"); });
+          const std::function<bool()> check = []() -> bool {
+            throw std::runtime_error("PBKDF2 failed");
+          };
+          co_await pool.run(check);
         } catch (const std::exception& e) {
           caught = e.what();
         }
@@ -253,7 +258,8 @@ TEST(AdmissionLimits, RegistrationsPerAddressAndInAll) {
   }
   EXPECT_EQ(store.count_clients("dcr"), 6);
   // Registrations in use are never evicted; when all are, nothing is admitted.
-  for (const char* id : {"l0", "l1", "l2", "l3", "y1", "z1"}) {
+  for (const char* id :
+       {"x0", "x1", "x2", "x3", "x4", "y0", "y1", "z0", "z1", "l0", "l1", "l2", "l3"}) {
     store.put_access_token(std::string("jti-") + id, "fam", id, 1'000'000);
   }
   EXPECT_FALSE(store.admit_registration(client("w", "192.0.2.7", 30), limits));
