@@ -8,6 +8,7 @@
 #include <boost/url/parse.hpp>
 #include <iostream>
 
+#include "auth/authz_http.hpp"
 #include "auth/password_hash.hpp"
 #include "transport/http_security.hpp"
 
@@ -71,7 +72,8 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
   ServeAuth out;
   if (!o.public_url.empty()) {
     auto url = boost::urls::parse_absolute_uri(o.public_url);
-    if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority()) {
+    if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority() ||
+        !mcpp::auth::authz::authority_is_whole(*url)) {
       throw std::runtime_error(
           "--public-url wants an origin such as https://mcp.example.com, got " + o.public_url);
     }
@@ -147,8 +149,9 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
     for (const std::string& u : {o.issuer, o.jwks, o.introspect}) {
       auto url = boost::urls::parse_absolute_uri(u);
       if (u.empty()) continue;
-      bool ok = url && (url->scheme() == "https" ||
-                        (url->scheme() == "http" && is_loopback(std::string(url->host()))));
+      bool ok = url && mcpp::auth::authz::authority_is_whole(*url) &&
+                (url->scheme() == "https" ||
+                 (url->scheme() == "http" && is_loopback(std::string(url->host()))));
       if (!ok) {
         throw std::runtime_error(u +
                                  ": the authorization server must be reached over https "

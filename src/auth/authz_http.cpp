@@ -276,7 +276,7 @@ std::string html_escape(std::string_view text) {
 
 std::optional<UriParts> split_uri(std::string_view uri) {
   auto parsed = boost::urls::parse_uri(uri);
-  if (!parsed) return std::nullopt;
+  if (!parsed || !authority_is_whole(*parsed)) return std::nullopt;
   const auto& u = *parsed;
   UriParts p;
   p.scheme = lowercase(u.scheme());

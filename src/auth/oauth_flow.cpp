@@ -6,6 +6,7 @@
 #include <boost/url/url_view.hpp>
 #include <cctype>
 
+#include "auth/authz_http.hpp"
 #include "auth/crypto.hpp"
 #include "jsonrpc/message.hpp"
 #include "transport/http_security.hpp"
@@ -166,7 +167,7 @@ std::string http_failure(std::string_view what, std::string_view endpoint, int s
 
 std::optional<UrlParts> split_url(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return std::nullopt;
+  if (!parsed || !authz::authority_is_whole(*parsed)) return std::nullopt;
   const boost::urls::url_view& u = *parsed;
   UrlParts p;
   p.scheme = lower(u.scheme());

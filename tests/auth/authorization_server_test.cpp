@@ -128,6 +128,12 @@ TEST_F(AuthorizationServerFlow, DynamicRegistrationRefusesBadMetadata) {
       {json::object{{"redirect_uris", {"http://127.1/cb"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"http://0x7f.0.0.1/cb"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"http://localhost./cb"}}}, "invalid_redirect_uri"},
+      // Boost.URL 1.81 reads these as host 127.0.0.1 / [::1] and path ".evil.example/cb".
+      {json::object{{"redirect_uris", {"http://127.0.0.1.evil.example/cb"}}},
+       "invalid_redirect_uri"},
+      {json::object{{"redirect_uris", {"http://127.0.0.1:80.evil.example/cb"}}},
+       "invalid_redirect_uri"},
+      {json::object{{"redirect_uris", {"http://[::1].evil.example/cb"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"https://a.example/cb#frag"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"not a uri"}}}, "invalid_redirect_uri"},
       {json::object{{"redirect_uris", {"https://a.example/cb"}}, {"grant_types", {"implicit"}}},
