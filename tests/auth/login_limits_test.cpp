@@ -269,10 +269,7 @@ TEST(AdmissionLimits, RegistrationsPerAddressAndInAll) {
 // ---- open login pages -------------------------------------------------------------------------
 
 TEST_F(LoginLimits, AFloodOfLoginPagesFromOneAddressLeavesOthersSigningIn) {
-  start([](AuthorizationServerOptions& o) {
-    o.max_pending_requests = 20;
-    o.max_pending_requests_per_client = 15;
-  });
+  start([](AuthorizationServerOptions& o) { o.max_pending_requests = 20; });
   add_client();
   Pkce pkce;
   for (int i = 0; i < 40; ++i) {
