@@ -55,10 +55,15 @@ std::optional<ClientRecord> AuthorizationServer::Impl::authenticate_client(
   std::string secret;
   bool basic = false;
   std::string_view authorization = req.header("authorization");
-  if (authorization.size() > 6 &&
-      (authorization.substr(0, 6) == "Basic " || authorization.substr(0, 6) == "basic ")) {
+  // RFC 9110 §11.1: the scheme is case-insensitive, one or more spaces before the credentials.
+  std::string scheme(authorization.substr(0, 6));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (authorization.size() > 6 && scheme == "basic ") {
     basic = true;
-    auto decoded = base64_decode(authorization.substr(6));
+    std::string_view credentials = authorization.substr(6);
+    while (!credentials.empty() && credentials.front() == ' ') credentials.remove_prefix(1);
+    auto decoded = base64_decode(credentials);
     auto colon = decoded ? decoded->find(':') : std::string::npos;
     std::optional<std::string> id, pass;
     if (colon != std::string::npos) {

@@ -357,5 +357,25 @@ TEST_F(LoginLimits, ARepeatedDecisionIsRefused) {
   EXPECT_FALSE(query_of(ok.location)["code"].empty());
 }
 
+// RFC 9110 §11.1: authentication schemes are case-insensitive (Basic at the token endpoint).
+TEST_F(LoginLimits, TheBasicSchemeIsCaseInsensitiveAtTheTokenEndpoint) {
+  start();
+  add_client("secret-client", {"http://127.0.0.1:9/callback"}, "s3cret");
+  std::string b64 = base64url_encode("secret-client:s3cret");
+  for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (b64.size() % 4) b64 += '=';
+  for (std::string scheme : {"basic ", "BASIC ", "bAsIc  "}) {
+    Pkce pkce;
+    Browser b = browser();
+    std::string code = query_of(approve(b, authorize_target(pkce, {}, "secret-client")))["code"];
+    Reply r = token({{"grant_type", "authorization_code"},
+                     {"code", code},
+                     {"redirect_uri", "http://127.0.0.1:9/callback"},
+                     {"code_verifier", pkce.verifier}},
+                    {{"Authorization", scheme + b64}});
+    EXPECT_EQ(r.status, 200) << scheme << r.body;
+  }
+}
+
 }  // namespace
 }  // namespace mcpp::auth::test
