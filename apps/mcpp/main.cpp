@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "auth_commands.hpp"
 #include "chat_command.hpp"
 #include "client_commands.hpp"
 #include "connectors_commands.hpp"
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   add_knowledge_serve_options(*serve, knowledge);  // apps/mcpp/knowledge_commands.cpp
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
+  add_auth_commands(app);  // auth tokens, auth revoke (apps/mcpp/auth_commands.cpp)
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
   add_connectors_commands(app);  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
   add_chat_command(app);         // chat (apps/mcpp/chat_command.cpp)

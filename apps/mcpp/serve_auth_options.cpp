@@ -8,12 +8,14 @@
 #include <boost/url/parse.hpp>
 #include <iostream>
 
+#include "auth/authz_http.hpp"
 #include "auth/password_hash.hpp"
+#include "transport/http_security.hpp"
 
 namespace {
 
 bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+  return mcpp::is_loopback_host(host);  // the transport's strict definition (DNS rebinding too)
 }
 
 std::string strip_slash(std::string s) {
@@ -50,6 +52,12 @@ void add_serve_auth_options(CLI::App& serve, ServeAuthOptions& o) {
   serve.add_option("--auth-token-ttl", o.token_ttl, "builtin: access token lifetime, seconds")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  serve
+      .add_option("--auth-grant-days", o.grant_days,
+                  "builtin: days a sign-in's refresh tokens keep working, counted from the "
+                  "sign-in (then the user signs in again)")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
   serve.add_option("--auth-issuer", o.issuer, "jwt/introspect: the authorization server's issuer");
   serve.add_option("--auth-jwks", o.jwks, "jwt: JWKS URL (default: from the issuer's metadata)");
   serve.add_option("--auth-introspect", o.introspect, "introspect: the introspection endpoint");
@@ -64,7 +72,8 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
   ServeAuth out;
   if (!o.public_url.empty()) {
     auto url = boost::urls::parse_absolute_uri(o.public_url);
-    if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority()) {
+    if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority() ||
+        !mcpp::auth::authz::authority_is_whole(*url)) {
       throw std::runtime_error(
           "--public-url wants an origin such as https://mcp.example.com, got " + o.public_url);
     }
@@ -119,6 +128,7 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
     rs.scopes_supported = as.scopes_supported;
     as.users_file = o.users;
     as.access_token_ttl = std::chrono::seconds(o.token_ttl);
+    as.grant_lifetime = std::chrono::hours(24) * o.grant_days;
     out.authorization_server = std::make_unique<AuthorizationServer>(as);
     for (const auto& c : o.clients) {
       auto eq = c.find('=');
@@ -139,8 +149,9 @@ ServeAuth setup_serve_auth(const ServeAuthOptions& o, const mcpp::Server& server
     for (const std::string& u : {o.issuer, o.jwks, o.introspect}) {
       auto url = boost::urls::parse_absolute_uri(u);
       if (u.empty()) continue;
-      bool ok = url && (url->scheme() == "https" ||
-                        (url->scheme() == "http" && is_loopback(std::string(url->host()))));
+      bool ok = url && mcpp::auth::authz::authority_is_whole(*url) &&
+                (url->scheme() == "https" ||
+                 (url->scheme() == "http" && is_loopback(std::string(url->host()))));
       if (!ok) {
         throw std::runtime_error(u +
                                  ": the authorization server must be reached over https "

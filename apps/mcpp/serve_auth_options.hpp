@@ -24,6 +24,7 @@ struct ServeAuthOptions {
   std::string users;
   std::vector<std::string> clients;  // ID=REDIRECT_URI
   int token_ttl = 600;
+  int grant_days = 90;  // a sign-in's grant lives this long at most, refreshes included
   // jwt / introspect
   std::string issuer;
   std::string jwks;

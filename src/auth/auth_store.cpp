@@ -1,10 +1,12 @@
-// SQLite tables of the authorization server (schema version 1).
+// SQLite tables of the authorization server (schema version 2: version 1 plus the grants table
+// and the sessions' credential; a version 1 file is upgraded in place).
 #include "auth/auth_store.hpp"
 
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mcpp::auth::authz {
@@ -16,10 +18,12 @@ CREATE TABLE IF NOT EXISTS clients(
   client_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, auth_method TEXT NOT NULL,
   application_type TEXT NOT NULL, client_name TEXT NOT NULL, redirect_uris TEXT NOT NULL,
   grant_types TEXT NOT NULL, scope TEXT NOT NULL, metadata TEXT NOT NULL, source TEXT NOT NULL,
-  issued_at INTEGER NOT NULL, fetched_until INTEGER NOT NULL);
+  issued_at INTEGER NOT NULL, fetched_until INTEGER NOT NULL,
+  registered_by TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS pending_requests(
   id TEXT PRIMARY KEY, browser TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL);
+  expires_at INTEGER NOT NULL, peer TEXT NOT NULL DEFAULT '',
+  client_id TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS codes(
   code_hash TEXT PRIMARY KEY, family TEXT NOT NULL, data TEXT NOT NULL,
   expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
@@ -36,8 +40,27 @@ CREATE TABLE IF NOT EXISTS signing_keys(
   kid TEXT PRIMARY KEY, private_jwk TEXT NOT NULL, created_at INTEGER NOT NULL,
   retired_at INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sessions(
-  session_hash TEXT PRIMARY KEY, subject TEXT NOT NULL, expires_at INTEGER NOT NULL);
-PRAGMA user_version = 1;
+  session_hash TEXT PRIMARY KEY, subject TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  credential TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS grants(
+  family TEXT PRIMARY KEY, client_id TEXT NOT NULL, subject TEXT NOT NULL,
+  credential TEXT NOT NULL, auth_time INTEGER NOT NULL, last_refresh INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS grants_subject ON grants(subject);
+CREATE INDEX IF NOT EXISTS grants_client ON grants(client_id);
+)sql";
+constexpr std::int64_t kSchemaVersion = 2;
+// Columns version 2 added to version 1's tables, and their indexes.
+constexpr const char* kUpgradeFrom1 = R"sql(
+ALTER TABLE sessions ADD COLUMN credential TEXT NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN registered_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE pending_requests ADD COLUMN peer TEXT NOT NULL DEFAULT '';
+ALTER TABLE pending_requests ADD COLUMN client_id TEXT NOT NULL DEFAULT '';
+)sql";
+constexpr const char* kIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS clients_registered_by ON clients(registered_by);
+CREATE INDEX IF NOT EXISTS pending_requests_peer ON pending_requests(peer);
+CREATE INDEX IF NOT EXISTS pending_requests_client ON pending_requests(client_id);
 )sql";
 
 json::array to_array(const std::vector<std::string>& v) {
@@ -54,17 +77,20 @@ std::vector<std::string> from_array(std::string_view text) {
 }
 
 json::object grant_json(const Grant& g) {
-  return {{"client_id", g.client_id},
-          {"subject", g.subject},
-          {"scope", g.scope},
-          {"resource", g.resource},
-          {"family", g.family}};
+  return {{"client_id", g.client_id}, {"subject", g.subject}, {"scope", g.scope},
+          {"resource", g.resource},   {"family", g.family},   {"credential", g.credential},
+          {"auth_time", g.auth_time}};
 }
 
+// Grants written before version 2 have no credential and no auth_time: they match no user and
+// have outlived every lifetime, so their holders sign in again.
 Grant grant_from(const json::object& o) {
-  return {std::string(find_string(o, "client_id")), std::string(find_string(o, "subject")),
-          std::string(find_string(o, "scope")), std::string(find_string(o, "resource")),
-          std::string(find_string(o, "family"))};
+  Grant g{std::string(find_string(o, "client_id")), std::string(find_string(o, "subject")),
+          std::string(find_string(o, "scope")),     std::string(find_string(o, "resource")),
+          std::string(find_string(o, "family")),    std::string(find_string(o, "credential"))};
+  const json::value* t = find(o, "auth_time");
+  if (t && t->is_int64()) g.auth_time = t->get_int64();
+  return g;
 }
 
 }  // namespace
@@ -148,12 +174,19 @@ AuthStore::AuthStore(const std::string& path) {
       Statement s = prepare("PRAGMA user_version");
       if (s.step()) version = s.integer(0);
     }
-    if (version > 1) {
+    if (version > kSchemaVersion) {
       throw std::runtime_error("the auth database " + path +
                                " was written by a newer mcpp (schema " + std::to_string(version) +
                                ")");
     }
     exec(kSchema);
+    if (version == 1) {
+      // Sessions of version 1 have no credential (''): they match no user, so browsers sign in
+      // again once.
+      exec(kUpgradeFrom1);
+    }
+    exec(kIndexes);
+    exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -245,7 +278,7 @@ void AuthStore::put_client_locked(const ClientRecord& c) {
   prepare(
       "INSERT OR REPLACE INTO clients(client_id, secret_hash, auth_method, application_type, "
       "client_name, redirect_uris, grant_types, scope, metadata, source, issued_at, "
-      "fetched_until) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
+      "fetched_until, registered_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(c.client_id)
       .bind(c.secret_hash)
       .bind(c.auth_method)
@@ -258,6 +291,7 @@ void AuthStore::put_client_locked(const ClientRecord& c) {
       .bind(c.source)
       .bind(c.issued_at)
       .bind(c.fetched_until)
+      .bind(c.registered_by)
       .run();
 }
 
@@ -265,8 +299,8 @@ std::optional<ClientRecord> AuthStore::client(std::string_view client_id) {
   std::lock_guard lock(mutex_);
   Statement s = prepare(
       "SELECT client_id, secret_hash, auth_method, application_type, client_name, "
-      "redirect_uris, grant_types, scope, metadata, source, issued_at, fetched_until "
-      "FROM clients WHERE client_id = ?");
+      "redirect_uris, grant_types, scope, metadata, source, issued_at, fetched_until, "
+      "registered_by FROM clients WHERE client_id = ?");
   s.bind(client_id);
   if (!s.step()) return std::nullopt;
   ClientRecord c;
@@ -282,6 +316,7 @@ std::optional<ClientRecord> AuthStore::client(std::string_view client_id) {
   c.source = s.text(9);
   c.issued_at = s.integer(10);
   c.fetched_until = s.integer(11);
+  c.registered_by = s.text(12);
   return c;
 }
 
@@ -292,16 +327,59 @@ std::int64_t AuthStore::count_clients(std::string_view source) {
   return s.step() ? s.integer(0) : 0;
 }
 
-std::int64_t AuthStore::prune_unused_clients(std::int64_t before) {
+// Clients an authorization was completed with (a code, token or grant refers to them).
+constexpr const char* kClientUsed =
+    "(client_id IN (SELECT client_id FROM access_tokens) "
+    "OR client_id IN (SELECT client_id FROM grants) "
+    "OR client_id IN (SELECT json_extract(data, '$.client_id') FROM refresh_tokens) "
+    "OR client_id IN (SELECT json_extract(data, '$.grant.client_id') FROM codes))";
+
+std::int64_t AuthStore::purge_unused_registrations(std::int64_t before) {
   std::lock_guard lock(mutex_);
-  Statement s = prepare(
-      "DELETE FROM clients WHERE source = 'dcr' AND issued_at < ? "
-      "AND client_id NOT IN (SELECT client_id FROM access_tokens) "
-      "AND client_id NOT IN (SELECT json_extract(data, '$.client_id') FROM refresh_tokens) "
-      "AND client_id NOT IN (SELECT json_extract(data, '$.grant.client_id') FROM codes) "
-      "AND client_id NOT IN (SELECT json_extract(data, '$.client_id') FROM pending_requests)");
+  std::string sql = "DELETE FROM clients WHERE source = 'dcr' AND issued_at < ? AND NOT " +
+                    std::string(kClientUsed) +
+                    " AND client_id NOT IN (SELECT client_id FROM pending_requests)";
+  Statement s = prepare(sql.c_str());
   s.bind(before).run();
   return s.changes();
+}
+
+bool AuthStore::admit_registration(const ClientRecord& c, const AdmissionLimits& limits) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const std::string unused = "source = 'dcr' AND NOT " + std::string(kClientUsed);
+  // Deletes the `excess` oldest unused registrations made from `peer`.
+  auto evict = [&](std::string_view peer, std::int64_t excess) {
+    std::string sql =
+        "DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients "
+        "WHERE registered_by = ? AND " +
+        unused + " ORDER BY issued_at, rowid LIMIT ?)";
+    prepare(sql.c_str()).bind(peer).bind(excess).run();
+  };
+  if (limits.per_peer_applies && limits.per_peer > 0) {
+    std::string sql = "SELECT count(*) FROM clients WHERE registered_by = ? AND " + unused;
+    Statement s = prepare(sql.c_str());
+    s.bind(c.registered_by);
+    std::int64_t n = s.step() ? s.integer(0) : 0;
+    if (n >= limits.per_peer) evict(c.registered_by, n - limits.per_peer + 1);
+  }
+  auto total = [&] {
+    Statement s = prepare("SELECT count(*) FROM clients WHERE source = 'dcr'");
+    return s.step() ? s.integer(0) : 0;
+  };
+  if (limits.total > 0 && total() >= limits.total) {
+    // The unused registrations of the address that made the most of them go first.
+    std::string sql = "SELECT registered_by FROM clients WHERE " + unused +
+                      " GROUP BY registered_by ORDER BY count(*) DESC, min(issued_at) LIMIT 1";
+    Statement top = prepare(sql.c_str());
+    if (!top.step()) return false;
+    std::string peer = top.text(0);
+    evict(peer, total() - limits.total + 1);
+    if (total() >= limits.total) return false;
+  }
+  put_client_locked(c);
+  tx.commit();
+  return true;
 }
 
 std::int64_t AuthStore::count_requests() {
@@ -311,6 +389,11 @@ std::int64_t AuthStore::count_requests() {
 }
 
 void AuthStore::put_request(const PendingRequest& r) {
+  std::lock_guard lock(mutex_);
+  put_request_locked(r);
+}
+
+void AuthStore::put_request_locked(const PendingRequest& r) {
   json::object data{{"csrf", r.csrf},
                     {"client_id", r.client_id},
                     {"redirect_uri", r.redirect_uri},
@@ -319,16 +402,73 @@ void AuthStore::put_request(const PendingRequest& r) {
                     {"scope", r.scope},
                     {"resource", r.resource},
                     {"code_challenge", r.code_challenge}};
-  std::lock_guard lock(mutex_);
   prepare(
-      "INSERT OR REPLACE INTO pending_requests(id, browser, data, created_at, expires_at) "
-      "VALUES(?,?,?,?,?)")
+      "INSERT OR REPLACE INTO pending_requests(id, browser, data, created_at, expires_at, peer, "
+      "client_id) VALUES(?,?,?,?,?,?,?)")
       .bind(r.id)
       .bind(r.browser)
       .bind(json::serialize(data))
       .bind(r.created_at)
       .bind(r.expires_at)
+      .bind(r.peer)
+      .bind(r.client_id)
       .run();
+}
+
+void AuthStore::admit_request(const PendingRequest& r, const AdmissionLimits& limits,
+                              std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  auto count = [&](const char* sql, std::string_view value) {
+    Statement s = prepare(sql);
+    s.bind(value);
+    return s.step() ? s.integer(0) : 0;
+  };
+  // Deletes the `excess` oldest open pages opened from `peer` (of `client_id` when not empty).
+  auto evict = [&](std::string_view peer, std::string_view client_id, std::int64_t excess) {
+    prepare(
+        "DELETE FROM pending_requests WHERE id IN (SELECT id FROM pending_requests WHERE peer = ?1 "
+        "AND (?2 = '' OR client_id = ?2) ORDER BY created_at, rowid LIMIT ?3)")
+        .bind(peer)
+        .bind(client_id)
+        .bind(excess)
+        .run();
+  };
+  if (limits.per_peer_applies && limits.per_peer > 0) {
+    std::int64_t n = count("SELECT count(*) FROM pending_requests WHERE peer = ?", r.peer);
+    if (n >= limits.per_peer) evict(r.peer, "", n - limits.per_peer + 1);
+  }
+  if (limits.per_client > 0 && !r.client_id.empty()) {
+    std::int64_t n =
+        count("SELECT count(*) FROM pending_requests WHERE client_id = ?", r.client_id);
+    if (n >= limits.per_client) {
+      // The client's pages opened from the address that opened the most of them go first.
+      Statement top = prepare(
+          "SELECT peer FROM pending_requests WHERE client_id = ? GROUP BY peer "
+          "ORDER BY count(*) DESC, min(created_at) LIMIT 1");
+      top.bind(r.client_id);
+      std::string peer = top.step() ? top.text(0) : std::string();
+      evict(peer, r.client_id, n - limits.per_client + 1);
+    }
+  }
+  if (limits.total > 0) {
+    Statement all = prepare("SELECT count(*) FROM pending_requests");
+    std::int64_t n = all.step() ? all.integer(0) : 0;
+    if (n >= limits.total) {
+      prepare("DELETE FROM pending_requests WHERE expires_at <= ?").bind(now).run();
+      Statement again = prepare("SELECT count(*) FROM pending_requests");
+      n = again.step() ? again.integer(0) : 0;
+    }
+    if (n >= limits.total) {
+      Statement top = prepare(
+          "SELECT peer FROM pending_requests GROUP BY peer ORDER BY count(*) DESC, "
+          "min(created_at) LIMIT 1");
+      std::string peer = top.step() ? top.text(0) : std::string();
+      evict(peer, "", n - limits.total + 1);
+    }
+  }
+  put_request_locked(r);
+  tx.commit();
 }
 
 std::optional<PendingRequest> AuthStore::request(std::string_view id, std::int64_t now) {
@@ -445,6 +585,20 @@ void AuthStore::put_refresh_token(std::string_view token_hash, const Grant& gran
 }
 
 void AuthStore::issue_locked(const Issuance& issue, const Grant& grant, std::int64_t now) {
+  // The grant's row: created by the code's redemption, its last refresh and expiry moved by each
+  // refresh.
+  prepare(
+      "INSERT INTO grants(family, client_id, subject, credential, auth_time, last_refresh, "
+      "expires_at) VALUES(?1,?2,?3,?4,?5,0,?6) ON CONFLICT(family) DO UPDATE SET "
+      "last_refresh = ?7, expires_at = excluded.expires_at")
+      .bind(grant.family)
+      .bind(issue.client_id)
+      .bind(grant.subject)
+      .bind(grant.credential)
+      .bind(grant.auth_time)
+      .bind(std::max(issue.access_expires_at, issue.refresh_expires_at))
+      .bind(now)
+      .run();
   prepare(
       "INSERT OR REPLACE INTO access_tokens(jti, family, client_id, expires_at) VALUES(?,?,?,?)")
       .bind(issue.access_jti)
@@ -511,6 +665,7 @@ std::vector<RevokedToken> AuthStore::revoke_family(std::string_view family, std:
 
 std::vector<RevokedToken> AuthStore::revoke_family_locked(std::string_view family,
                                                           std::int64_t now) {
+  prepare("UPDATE grants SET revoked = 1 WHERE family = ?").bind(family).run();
   prepare("UPDATE refresh_tokens SET revoked = 1 WHERE family = ?").bind(family).run();
   Statement s = prepare(
       "UPDATE access_tokens SET revoked = 1 WHERE family = ? AND expires_at > ? "
@@ -597,22 +752,87 @@ void AuthStore::delete_keys_retired_before(std::int64_t when) {
   prepare("DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?").bind(when).run();
 }
 
-void AuthStore::put_session(std::string_view session_hash, std::string_view subject,
+std::optional<GrantStatus> AuthStore::grant_status(std::string_view jti) {
+  std::lock_guard lock(mutex_);
+  Statement s = prepare(
+      "SELECT a.revoked, g.revoked, g.subject, g.credential FROM access_tokens a "
+      "JOIN grants g ON g.family = a.family WHERE a.jti = ?");
+  s.bind(jti);
+  if (!s.step()) return std::nullopt;
+  return GrantStatus{s.integer(0) != 0 || s.integer(1) != 0, s.text(2), s.text(3)};
+}
+
+std::vector<GrantRecord> AuthStore::grants(std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Statement s = prepare(
+      "SELECT family, subject, client_id, auth_time, last_refresh, expires_at, revoked "
+      "FROM grants WHERE expires_at > ? ORDER BY auth_time DESC, rowid DESC");
+  s.bind(now);
+  std::vector<GrantRecord> out;
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4), s.integer(5),
+                   s.integer(6) != 0});
+  }
+  return out;
+}
+
+std::int64_t AuthStore::revoke_grants(GrantSelector selector, std::string_view value,
+                                      std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const char* sql = selector == GrantSelector::kUser
+                        ? "SELECT family FROM grants WHERE revoked = 0 AND expires_at > ?1 AND "
+                          "subject = ?2"
+                    : selector == GrantSelector::kClient
+                        ? "SELECT family FROM grants WHERE revoked = 0 AND expires_at > ?1 AND "
+                          "client_id = ?2"
+                        : "SELECT family FROM grants WHERE revoked = 0 AND expires_at > ?1";
+  std::vector<std::string> families;
+  {
+    Statement s = prepare(sql);
+    s.bind(now);
+    if (selector != GrantSelector::kAll) s.bind(value);
+    while (s.step()) families.push_back(s.text(0));
+  }
+  for (const auto& family : families) revoke_family_locked(family, now);
+  // Codes not yet redeemed would start new grants: they go too.
+  if (selector == GrantSelector::kAll) {
+    exec("DELETE FROM codes WHERE used = 0");
+    exec("DELETE FROM sessions");
+  } else {
+    const char* path = selector == GrantSelector::kUser ? "$.grant.subject" : "$.grant.client_id";
+    prepare("DELETE FROM codes WHERE used = 0 AND json_extract(data, ?) = ?")
+        .bind(path)
+        .bind(value)
+        .run();
+    if (selector == GrantSelector::kUser) {
+      prepare("DELETE FROM sessions WHERE subject = ?").bind(value).run();
+    }
+  }
+  tx.commit();
+  return static_cast<std::int64_t>(families.size());
+}
+
+void AuthStore::put_session(std::string_view session_hash, const SessionRecord& session,
                             std::int64_t expires_at) {
   std::lock_guard lock(mutex_);
-  prepare("INSERT OR REPLACE INTO sessions(session_hash, subject, expires_at) VALUES(?,?,?)")
+  prepare(
+      "INSERT OR REPLACE INTO sessions(session_hash, subject, credential, expires_at) "
+      "VALUES(?,?,?,?)")
       .bind(session_hash)
-      .bind(subject)
+      .bind(session.subject)
+      .bind(session.credential)
       .bind(expires_at)
       .run();
 }
 
-std::optional<std::string> AuthStore::session(std::string_view session_hash, std::int64_t now) {
+std::optional<SessionRecord> AuthStore::session(std::string_view session_hash, std::int64_t now) {
   std::lock_guard lock(mutex_);
-  Statement s = prepare("SELECT subject FROM sessions WHERE session_hash = ? AND expires_at > ?");
+  Statement s =
+      prepare("SELECT subject, credential FROM sessions WHERE session_hash = ? AND expires_at > ?");
   s.bind(session_hash).bind(now);
   if (!s.step()) return std::nullopt;
-  return s.text(0);
+  return SessionRecord{s.text(0), s.text(1)};
 }
 
 void AuthStore::purge(std::int64_t now) {
@@ -623,6 +843,7 @@ void AuthStore::purge(std::int64_t now) {
   prepare("DELETE FROM refresh_tokens WHERE expires_at <= ?").bind(now).run();
   prepare("DELETE FROM access_tokens WHERE expires_at <= ?").bind(now).run();
   prepare("DELETE FROM sessions WHERE expires_at <= ?").bind(now).run();
+  prepare("DELETE FROM grants WHERE expires_at <= ?").bind(now).run();
   std::string sql =
       "DELETE FROM clients WHERE source = 'document' AND fetched_until <= ?1 AND NOT " +
       std::string(kClientInUse);

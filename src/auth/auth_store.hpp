@@ -32,6 +32,7 @@ struct ClientRecord {
   std::string source;     // "dcr", "static" or "document"
   std::int64_t issued_at = 0;
   std::int64_t fetched_until = 0;  // documents: cached until then (unix seconds)
+  std::string registered_by;       // dcr: the network address that registered it
 };
 
 // An authorization request waiting for the user on the login and consent page.
@@ -48,6 +49,18 @@ struct PendingRequest {
   std::string code_challenge;
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
+  std::string peer;  // the network address that opened it
+};
+
+// How many registrations or open login pages the store keeps, in all and per network address
+// (only when `per_peer_applies`: not for loopback, where a tunnel or proxy puts everyone) and,
+// for login pages, per client. At a limit the oldest entry of the same address (or client) makes
+// room; at the total, the oldest of the address holding the most.
+struct AdmissionLimits {
+  std::int64_t total = 0;
+  std::int64_t per_peer = 0;
+  std::int64_t per_client = 0;  // login pages only
+  bool per_peer_applies = true;
 };
 
 // What a code or a refresh token stands for.
@@ -57,6 +70,40 @@ struct Grant {
   std::string scope;
   std::string resource;
   std::string family;  // every token descending from one authorization
+  // The user's credential fingerprint when they approved (UsersFile::credential, or
+  // kAdminLinkCredential): a removed user or a changed password no longer matches.
+  std::string credential;
+  std::int64_t auth_time = 0;  // when the user approved: refreshes end a lifetime after it
+};
+
+// The credential of the admin signed in with the one-time link (no users file).
+inline constexpr std::string_view kAdminLinkCredential = "admin-link";
+
+// One authorization (a refresh token family), as `mcpp auth tokens` lists it.
+struct GrantRecord {
+  std::string family;
+  std::string subject;
+  std::string client_id;
+  std::int64_t auth_time = 0;     // approved at
+  std::int64_t last_refresh = 0;  // 0: never refreshed
+  std::int64_t expires_at = 0;    // of its newest token
+  bool revoked = false;
+};
+
+// Which grants `mcpp auth revoke` revokes.
+enum class GrantSelector { kUser, kClient, kAll };
+
+// What a live access token's grant says now, for the verifier's per-token check.
+struct GrantStatus {
+  bool revoked = false;  // the token or its grant
+  std::string subject;
+  std::string credential;
+};
+
+// A sign-in session of the login page (the browser cookie).
+struct SessionRecord {
+  std::string subject;
+  std::string credential;  // as in Grant
 };
 
 struct CodeRecord {
@@ -105,15 +152,24 @@ class AuthStore {
   void put_client(const ClientRecord& client);
   std::optional<ClientRecord> client(std::string_view client_id);
   std::int64_t count_clients(std::string_view source);
-  // Deletes dynamically registered clients registered before `before` that hold no code, refresh
-  // token or live access token (registrations that were never used). Returns how many.
-  std::int64_t prune_unused_clients(std::int64_t before);
   // Stores a client ID metadata document's client, keeping at most `max` documents: to make room
   // for a new one, documents no token, code or open login page refers to are dropped, expired
   // ones first, then the least recently fetched. False (nothing stored) when none can be.
   bool put_document_client(const ClientRecord& client, std::int64_t now, std::int64_t max);
 
+  // Stores a registration of `client` (source "dcr", registered_by set) within `limits`, making
+  // room among registrations never used for an authorization (no code, token or grant; an open
+  // login page does not pin one). False (nothing stored) when every registration is in use.
+  bool admit_registration(const ClientRecord& client, const AdmissionLimits& limits);
+  // Deletes registrations never used for an authorization (no open login page either) that were
+  // made before `before`. Returns how many.
+  std::int64_t purge_unused_registrations(std::int64_t before);
+
   void put_request(const PendingRequest& request);
+  // Stores an open login page within `limits` (expired ones and, at a limit, older ones make
+  // room: never refused).
+  void admit_request(const PendingRequest& request, const AdmissionLimits& limits,
+                     std::int64_t now);
   std::optional<PendingRequest> request(std::string_view id, std::int64_t now);
   void delete_request(std::string_view id);
   // Deletes a live pending request; true for the one caller that did (the gate that lets one
@@ -160,9 +216,18 @@ class AuthStore {
   void retire_keys_except(std::string_view kid, std::int64_t now);
   void delete_keys_retired_before(std::int64_t when);
 
-  void put_session(std::string_view session_hash, std::string_view subject,
+  // The state of the access token `jti` and its grant; std::nullopt when the store has no record
+  // of it (a token of another store, or of a grant made before grants were recorded).
+  std::optional<GrantStatus> grant_status(std::string_view jti);
+  // Grants that have not expired (revoked ones too), newest first.
+  std::vector<GrantRecord> grants(std::int64_t now);
+  // Revokes every live grant of a user (`value`), of a client, or all of them: their refresh and
+  // access tokens, and (kUser, kAll) the user's sign-in sessions. Returns how many grants.
+  std::int64_t revoke_grants(GrantSelector selector, std::string_view value, std::int64_t now);
+
+  void put_session(std::string_view session_hash, const SessionRecord& session,
                    std::int64_t expires_at);
-  std::optional<std::string> session(std::string_view session_hash, std::int64_t now);
+  std::optional<SessionRecord> session(std::string_view session_hash, std::int64_t now);
 
   // Deletes what has expired, and cached client ID metadata documents that have expired and
   // that nothing refers to.
@@ -171,6 +236,7 @@ class AuthStore {
  private:
   class Statement;
   void put_client_locked(const ClientRecord& client);
+  void put_request_locked(const PendingRequest& request);
   void exec(const char* sql);
   Statement prepare(const char* sql);
   std::vector<RevokedToken> revoke_family_locked(std::string_view family, std::int64_t now);

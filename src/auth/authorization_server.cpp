@@ -19,6 +19,8 @@ namespace {
 
 constexpr std::int64_t kPurgeInterval = 600;
 constexpr std::int64_t kKeyGrace = 60;  // a retired key stays published this long past its tokens
+constexpr std::int64_t kUnusedRegistrationSeconds = 86'400;  // registrations never used
+constexpr std::size_t kMaxGrantChecks = 10'000;  // cached database answers (one per access token)
 
 void check_options(AuthorizationServerOptions& o) {
   auto issuer = authz::split_uri(o.issuer);
@@ -47,7 +49,7 @@ void check_options(AuthorizationServerOptions& o) {
   }
   if (o.access_token_ttl.count() <= 0 || o.refresh_token_ttl.count() <= 0 ||
       o.code_ttl.count() <= 0 || o.key_rotation.count() <= 0 || o.session_ttl.count() <= 0 ||
-      o.request_ttl.count() <= 0) {
+      o.request_ttl.count() <= 0 || o.grant_lifetime.count() <= 0) {
     throw std::runtime_error("authorization server: lifetimes must be positive");
   }
 }
@@ -116,6 +118,7 @@ void AuthorizationServer::Impl::maybe_purge() {
   std::int64_t last = last_purge.load();
   if (t - last < kPurgeInterval || !last_purge.compare_exchange_strong(last, t)) return;
   store.purge(t);
+  store.purge_unused_registrations(t - kUnusedRegistrationSeconds);
   std::lock_guard lock(revoked_mutex);
   std::erase_if(revoked, [t](const auto& entry) { return entry.second <= t; });
 }
@@ -123,6 +126,61 @@ void AuthorizationServer::Impl::maybe_purge() {
 void AuthorizationServer::Impl::note_revoked(const std::vector<authz::RevokedToken>& tokens) {
   std::lock_guard lock(revoked_mutex);
   for (const auto& r : tokens) revoked[r.jti] = r.expires_at;
+}
+
+// ---- users and grants -----------------------------------------------------------------------
+
+std::optional<std::string> AuthorizationServer::Impl::current_credential(std::string_view subject) {
+  if (users) return users->credential(subject);
+  if (subject == "admin") return std::string(authz::kAdminLinkCredential);
+  return std::nullopt;
+}
+
+std::string AuthorizationServer::Impl::credential_problem(std::string_view subject,
+                                                          std::string_view credential) {
+  std::optional<std::string> current = current_credential(subject);
+  if (!current) return "the user " + std::string(subject) + " no longer exists";
+  if (credential.empty() || !constant_time_equal(*current, credential)) {
+    return "the user's password changed since this was granted";
+  }
+  return {};
+}
+
+std::string AuthorizationServer::Impl::check_grant(const std::string& jti, std::int64_t t) {
+  {
+    std::lock_guard lock(grant_checks_mutex);
+    auto it = grant_checks.find(jti);
+    if (it != grant_checks.end() && t - it->second.checked_at < kGrantRecheckSeconds &&
+        t >= it->second.checked_at) {
+      return it->second.problem;
+    }
+  }
+  std::string problem;
+  std::optional<authz::GrantStatus> status;
+  try {
+    status = store.grant_status(jti);
+  } catch (const std::exception& e) {
+    // Refused, not cached; the details are for the operator.
+    std::cerr << "mcpp authorization server: checking a token's grant failed: " << e.what()
+              << std::endl;
+    return "its grant could not be checked; try again";
+  }
+  if (!status) {
+    problem = "no record of this token's grant (sign in again)";
+  } else if (status->revoked) {
+    problem = "revoked";
+  } else {
+    problem = credential_problem(status->subject, status->credential);
+  }
+  std::lock_guard lock(grant_checks_mutex);
+  if (grant_checks.size() >= kMaxGrantChecks) {
+    std::erase_if(grant_checks, [t](const auto& entry) {
+      return t - entry.second.checked_at >= kGrantRecheckSeconds;
+    });
+    if (grant_checks.size() >= kMaxGrantChecks) grant_checks.clear();
+  }
+  grant_checks[jti] = {problem, t};
+  return problem;
 }
 
 // ---- signing keys ---------------------------------------------------------------------------
@@ -277,7 +335,7 @@ Task<std::optional<HttpReply>> AuthorizationServer::Impl::handle(const HttpReque
     }
     if (rest == "/authorize/decision") {
       if (!post) co_return method_not_allowed("POST");
-      co_return decide(req);
+      co_return co_await decide(req);
     }
     if (rest == "/token" || rest == "/revoke" || (rest == "/register" && o.dynamic_registration)) {
       if (options) co_return preflight();
@@ -407,6 +465,8 @@ json::object AuthorizationServer::verify_access_token(
   std::string_view jti = find_string(c, "jti");
   if (jti.empty()) throw JwtError("access token: no jti");
   if (access_token_revoked(jti)) throw JwtError("access token: revoked");
+  std::string problem = impl_->check_grant(std::string(jti), t);
+  if (!problem.empty()) throw JwtError("access token: " + problem);
   return c;
 }
 

@@ -19,10 +19,16 @@
 #include "auth/authz_http.hpp"
 #include "auth/jwt.hpp"
 #include "auth/login_throttle.hpp"
+#include "auth/password_check_pool.hpp"
 #include "auth/password_hash.hpp"
 #include "mcpp/auth/authorization_server.hpp"
 
 namespace mcpp::auth {
+
+// Threads that check password hashes, and how many checks may run or wait at once: more
+// sign-ins at the same moment are asked to retry (503), so a flood of guesses queues nowhere.
+inline constexpr std::size_t kPasswordCheckThreads = 2;
+inline constexpr std::size_t kMaxPasswordChecks = 8;
 
 // Cookie names of the login pages.
 inline constexpr std::string_view kSessionCookie = "mcpp_session";
@@ -71,21 +77,39 @@ struct AuthorizationServer::Impl {
   std::unordered_map<std::string, std::int64_t> revoked;
   void note_revoked(const std::vector<authz::RevokedToken>& tokens);
 
+  // ---- users and grants (authorization_server.cpp)
+  // The user's current credential (UsersFile::credential; kAdminLinkCredential for "admin"
+  // without a users file), std::nullopt for no such user.
+  std::optional<std::string> current_credential(std::string_view subject);
+  // Why the grant of a user with `credential` no longer holds ("" when it does).
+  std::string credential_problem(std::string_view subject, std::string_view credential);
+  // The database check of an access token's grant, cached kGrantRecheckSeconds per jti: "" when
+  // it holds, else what is wrong.
+  std::string check_grant(const std::string& jti, std::int64_t now);
+  struct GrantCheck {
+    std::string problem;
+    std::int64_t checked_at = 0;
+  };
+  std::mutex grant_checks_mutex;
+  std::unordered_map<std::string, GrantCheck> grant_checks;
+
   // ---- the authorization endpoint and login page (authorize_endpoint.cpp)
   Task<HttpReply> authorize(const HttpRequestInfo& request);
   HttpReply resume(const HttpRequestInfo& request);
-  HttpReply decide(const HttpRequestInfo& request);
+  Task<HttpReply> decide(const HttpRequestInfo& request);
   HttpReply admin_login(const HttpRequestInfo& request, std::string_view secret);
   HttpReply consent_page(const authz::PendingRequest& pending, const authz::ClientRecord& client,
                          std::optional<std::string> subject, std::string error,
                          std::vector<std::pair<std::string, std::string>> extra_headers = {});
-  std::optional<std::string> session_subject(const HttpRequestInfo& request);
+  // The signed-in user of the request's session cookie, with the credential they signed in with;
+  // std::nullopt when none, or when that user was removed or changed password since.
+  std::optional<authz::SessionRecord> session_of(const HttpRequestInfo& request);
   std::string cookie_header(std::string_view name, std::string_view value,
                             std::int64_t max_age) const;
-  // Login throttling (per user name, and per non-loopback address), and how many password
-  // hashes are being checked right now (each one is ~0.1-0.5 s of CPU on a server thread).
+  // Login throttling (per user name, and per non-loopback address), and the threads password
+  // hashes are checked on (each one is ~0.1-0.5 s of CPU: never on the HTTP server's threads).
   LoginThrottle login_throttle;
-  std::atomic<int> password_checks{0};
+  PasswordCheckPool password_checks{kPasswordCheckThreads, kMaxPasswordChecks};
   // The one-time admin link (no users file).
   std::mutex admin_mutex;
   std::string admin_secret;  // "" once used
@@ -101,8 +125,9 @@ struct AuthorizationServer::Impl {
                                                          HttpReply& error);
   // The tokens of a successful grant: made up front (`refresh` is the refresh token, "" when the
   // client gets none), stored by the store in the redemption's transaction, then signed and sent.
+  // No token outlives `grant_ends` (approval + grant_lifetime).
   authz::Issuance new_issuance(const authz::ClientRecord& client, std::int64_t now,
-                               std::string& refresh) const;
+                               std::int64_t grant_ends, std::string& refresh) const;
   HttpReply token_reply(const authz::Grant& grant, const authz::Issuance& issued,
                         const std::string& refresh, const std::string& access_scope,
                         std::int64_t now);

@@ -17,9 +17,6 @@ using authz::render_notice;
 
 namespace {
 
-// Password hashes checked at once; more sign-ins at the same moment are asked to retry, so that
-// a flood of guesses cannot occupy every server thread with PBKDF2.
-constexpr int kMaxPasswordChecks = 2;
 constexpr std::int64_t kBrowserCookieAge = 86'400;
 
 HttpReply notice(int status, const std::string& title, const std::string& message) {
@@ -45,13 +42,17 @@ std::string AuthorizationServer::Impl::cookie_header(std::string_view name, std:
   return c;
 }
 
-std::optional<std::string> AuthorizationServer::Impl::session_subject(const HttpRequestInfo& req) {
+std::optional<authz::SessionRecord> AuthorizationServer::Impl::session_of(
+    const HttpRequestInfo& req) {
   std::string token = authz::cookie(req, kSessionCookie);
   if (token.empty() || token.size() > 200) return std::nullopt;
-  std::optional<std::string> subject = store.session(sha256_hex(token), now());
-  // A user removed from the users file is signed out of every browser.
-  if (subject && users && !users->contains(*subject)) return std::nullopt;
-  return subject;
+  std::optional<authz::SessionRecord> session = store.session(sha256_hex(token), now());
+  // A user removed from the users file, or whose password changed, is signed out of every
+  // browser.
+  if (session && !credential_problem(session->subject, session->credential).empty()) {
+    return std::nullopt;
+  }
+  return session;
 }
 
 HttpReply AuthorizationServer::Impl::consent_page(
@@ -189,14 +190,6 @@ Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req)
   std::string scope;
   for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
 
-  const auto max_pending = static_cast<std::int64_t>(o.max_pending_requests);
-  if (store.count_requests() >= max_pending) {
-    store.purge(now());
-    if (store.count_requests() >= max_pending) {
-      co_return fail("temporarily_unavailable", "too many sign-ins in progress; try again later");
-    }
-  }
-
   std::vector<std::pair<std::string, std::string>> headers;
   std::string browser = authz::cookie(req, kBrowserCookie);
   if (browser.size() < 20 || browser.size() > 100) {
@@ -216,8 +209,17 @@ Task<HttpReply> AuthorizationServer::Impl::authorize(const HttpRequestInfo& req)
   pending.code_challenge = challenge;
   pending.created_at = now();
   pending.expires_at = pending.created_at + o.request_ttl.count();
-  store.put_request(pending);
-  co_return consent_page(pending, *client, session_subject(req), "", std::move(headers));
+  pending.peer = req.peer_address;
+  store.admit_request(pending,
+                      {static_cast<std::int64_t>(o.max_pending_requests),
+                       static_cast<std::int64_t>(o.max_pending_requests_per_address),
+                       static_cast<std::int64_t>(o.max_pending_requests_per_client),
+                       !LoginThrottle::loopback_peer(req.peer_address)},
+                      pending.created_at);
+  std::optional<authz::SessionRecord> session = session_of(req);
+  co_return consent_page(pending, *client,
+                         session ? std::optional<std::string>(session->subject) : std::nullopt, "",
+                         std::move(headers));
 }
 
 HttpReply AuthorizationServer::Impl::resume(const HttpRequestInfo& req) {
@@ -232,37 +234,45 @@ HttpReply AuthorizationServer::Impl::resume(const HttpRequestInfo& req) {
   }
   std::optional<ClientRecord> client = store.client(pending->client_id);
   if (!client) return notice(400, "Unknown application", "The application is not registered.");
-  return consent_page(*pending, *client, session_subject(req), "");
+  std::optional<authz::SessionRecord> session = session_of(req);
+  return consent_page(*pending, *client,
+                      session ? std::optional<std::string>(session->subject) : std::nullopt, "");
 }
 
-HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
+Task<HttpReply> AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   if (authz::media_type(req) != "application/x-www-form-urlencoded") {
-    return notice(400, "Bad request", "The form was not sent as a form.");
+    co_return notice(400, "Bad request", "The form was not sent as a form.");
   }
   // Defense in depth beside the CSRF token: a browser that says where the form came from must
   // say it came from here.
   std::string_view origin = req.header("origin");
   if (!origin.empty() && origin != issuer_origin && origin != req.origin) {
-    return notice(403, "Forbidden", "The form was sent from another site.");
+    co_return notice(403, "Forbidden", "The form was sent from another site.");
   }
   std::string why;
   auto params = Params::parse(req.body, &why);
-  if (!params) return notice(400, "Bad request", "The form has " + why + ".");
+  if (!params) co_return notice(400, "Bad request", "The form has " + why + ".");
+  // A repeated field (decision=deny&decision=approve) is ambiguous: refused, like every form.
+  if (!params->duplicate().empty()) {
+    co_return notice(400, "Bad request",
+                     "The form has " + params->duplicate() + " more than once.");
+  }
   std::string id = params->get("request_id");
   std::optional<PendingRequest> pending = store.request(id, now());
   if (!pending) {
-    return notice(400, "Sign-in expired",
-                  "This sign-in page has expired. Go back to the application and connect again.");
+    co_return notice(
+        400, "Sign-in expired",
+        "This sign-in page has expired. Go back to the application and connect again.");
   }
   std::string browser = authz::cookie(req, kBrowserCookie);
   if (browser.empty() || !constant_time_equal(sha256_hex(browser), pending->browser) ||
       !constant_time_equal(params->get("csrf"), pending->csrf)) {
-    return notice(403, "Forbidden",
-                  "This form was not opened in this browser (or cookies are blocked). Go back "
-                  "to the application and connect again.");
+    co_return notice(403, "Forbidden",
+                     "This form was not opened in this browser (or cookies are blocked). Go back "
+                     "to the application and connect again.");
   }
   std::optional<ClientRecord> client = store.client(pending->client_id);
-  if (!client) return notice(400, "Unknown application", "The application is not registered.");
+  if (!client) co_return notice(400, "Unknown application", "The application is not registered.");
 
   auto answer = [&](std::vector<std::pair<std::string, std::string>> q) {
     if (!pending->state.empty()) q.emplace_back("state", pending->state);
@@ -276,43 +286,41 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   };
   std::string decision = params->get("decision");
   if (decision == "deny") {
-    if (!store.take_request(id, now())) return expired();
-    return answer({{"error", "access_denied"}, {"error_description", "the user denied access"}});
+    if (!store.take_request(id, now())) co_return expired();
+    co_return answer({{"error", "access_denied"}, {"error_description", "the user denied access"}});
   }
-  if (decision != "approve") return notice(400, "Bad request", "Choose Approve or Deny.");
+  if (decision != "approve") co_return notice(400, "Bad request", "Choose Approve or Deny.");
 
   std::vector<std::pair<std::string, std::string>> headers;
-  std::optional<std::string> subject = session_subject(req);
-  if (!subject) {
+  std::optional<authz::SessionRecord> signed_in = session_of(req);
+  if (!signed_in) {
     if (!users) {
       HttpReply r = consent_page(*pending, *client, std::nullopt,
                                  "Sign in first with the one-time admin link.");
       r.status = 403;
-      return r;
+      co_return r;
     }
     std::string username = params->get("username");
     std::string password = params->get("password");
     if (username.empty() || password.empty()) {
-      return consent_page(*pending, *client, std::nullopt, "Enter your user name and password.");
+      co_return consent_page(*pending, *client, std::nullopt, "Enter your user name and password.");
     }
     if (username.size() > 64 || password.size() > 1024) {
       // No such user can exist (and the throttle does not keep names this long).
       HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");
       r.status = 401;
-      return r;
+      co_return r;
     }
-    if (password_checks.fetch_add(1) >= kMaxPasswordChecks) {
-      password_checks.fetch_sub(1);
+    // Busy before the throttle counts the attempt: a retry asked for is not a failure. (run()
+    // below keeps the bound exact; the rare race between the two costs one counted attempt.)
+    auto busy = [&] {
       HttpReply r = consent_page(*pending, *client, std::nullopt,
                                  "The server is busy checking other sign-ins. Try again.");
       r.status = 503;
       r.headers.emplace_back("Retry-After", "1");
       return r;
-    }
-    struct Release {
-      std::atomic<int>& running;
-      ~Release() { running.fetch_sub(1); }
-    } release{password_checks};
+    };
+    if (password_checks.full()) co_return busy();
     const std::int64_t t = now();
     if (std::optional<std::int64_t> wait = login_throttle.begin(username, req.peer_address, t)) {
       HttpReply r = consent_page(*pending, *client, std::nullopt,
@@ -320,17 +328,27 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
                                      (*wait == 1 ? " second" : " seconds") + " and try again.");
       r.status = 429;
       r.headers.emplace_back("Retry-After", std::to_string(*wait));
-      return r;
+      co_return r;
     }
-    if (!users->check(username, password)) {
+    // The credential is read before the check: a password changed in between makes a grant
+    // that no longer matches, never one that outlives the change.
+    std::optional<std::string> credential = users->credential(username);
+    // The hash is checked on the pool's threads; this coroutine resumes on its I/O thread.
+    UsersFile* users_file = users.get();
+    const std::function<bool()> check = [users_file, &username, &password] {
+      return users_file->check(username, password);
+    };
+    std::optional<bool> matches = co_await password_checks.run(check);
+    if (!matches) co_return busy();
+    if (!*matches || !credential) {
       HttpReply r = consent_page(*pending, *client, std::nullopt, "Wrong user name or password.");
       r.status = 401;
-      return r;
+      co_return r;
     }
     login_throttle.succeeded(username, req.peer_address, t);
-    subject = username;
+    signed_in = authz::SessionRecord{username, *credential};
     std::string session = random_token(32);
-    store.put_session(sha256_hex(session), username, now() + o.session_ttl.count());
+    store.put_session(sha256_hex(session), *signed_in, now() + o.session_ttl.count());
     headers.emplace_back("Set-Cookie",
                          cookie_header(kSessionCookie, session, o.session_ttl.count()));
   }
@@ -339,11 +357,12 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   if (!store.take_request(id, now())) {
     HttpReply r = expired();
     for (auto& h : headers) r.headers.push_back(std::move(h));
-    return r;
+    co_return r;
   }
   std::string code = random_token(32);
   authz::CodeRecord record;
-  record.grant = {client->client_id, *subject, pending->scope, pending->resource, random_token(16)};
+  record.grant = {client->client_id, signed_in->subject,    pending->scope, pending->resource,
+                  random_token(16),  signed_in->credential, now()};
   record.redirect_uri = pending->redirect_uri;
   record.redirect_uri_given = pending->redirect_uri_given;
   record.code_challenge = pending->code_challenge;
@@ -351,7 +370,7 @@ HttpReply AuthorizationServer::Impl::decide(const HttpRequestInfo& req) {
   store.put_code(sha256_hex(code), record);
   HttpReply r = answer({{"code", code}});
   for (auto& h : headers) r.headers.push_back(std::move(h));
-  return r;
+  co_return r;
 }
 
 HttpReply AuthorizationServer::Impl::admin_login(const HttpRequestInfo& req,
@@ -366,7 +385,8 @@ HttpReply AuthorizationServer::Impl::admin_login(const HttpRequestInfo& req,
     admin_secret.clear();
   }
   std::string session = random_token(32);
-  store.put_session(sha256_hex(session), "admin", now() + o.session_ttl.count());
+  store.put_session(sha256_hex(session), {"admin", std::string(authz::kAdminLinkCredential)},
+                    now() + o.session_ttl.count());
   std::string set_cookie = cookie_header(kSessionCookie, session, o.session_ttl.count());
   std::string browser = authz::cookie(req, kBrowserCookie);
   std::optional<std::string> latest;

@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "transport/http_security.hpp"
+
 namespace mcpp::auth::authz {
 
 namespace {
@@ -25,21 +27,10 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool is_ip_loopback_literal(std::string_view host) {
-  return host == "::1" || host.starts_with("127.");
 }
 
 // `uri` without the ":port" of its authority (the URI is known to be http://host:port/...).
@@ -285,7 +276,7 @@ std::string html_escape(std::string_view text) {
 
 std::optional<UriParts> split_uri(std::string_view uri) {
   auto parsed = boost::urls::parse_uri(uri);
-  if (!parsed) return std::nullopt;
+  if (!parsed || !authority_is_whole(*parsed)) return std::nullopt;
   const auto& u = *parsed;
   UriParts p;
   p.scheme = lowercase(u.scheme());
@@ -302,7 +293,7 @@ std::optional<UriParts> split_uri(std::string_view uri) {
 }
 
 bool is_loopback(std::string_view host) {
-  return iequals(host, "localhost") || is_ip_loopback_literal(host) || host == "[::1]";
+  return is_loopback_host(host);
 }
 
 std::string check_redirect_uri(std::string_view uri, std::string_view application_type,

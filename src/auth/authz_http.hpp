@@ -2,6 +2,7 @@
 // JSON replies, HTML escaping, and the redirect URI rules of each application type.
 #pragma once
 
+#include <boost/url/url_view.hpp>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -13,6 +14,16 @@
 #include "mcpp/transport/http.hpp"
 
 namespace mcpp::auth::authz {
+
+// False when a parsed URI's authority did not end where a browser's would: Boost.URL 1.81 reads
+// "http://127.0.0.1.evil.example/cb" as host 127.0.0.1 and path ".evil.example/cb" (an address
+// followed by more name, also "[::1]x"). After an authority the path is empty or starts with
+// '/' (RFC 3986 §3.3, path-abempty); anything else is refused, never taken for the address.
+inline bool authority_is_whole(const boost::urls::url_view& u) {
+  if (!u.has_authority()) return true;
+  std::string_view path = u.encoded_path();
+  return path.empty() || path.front() == '/';
+}
 
 // application/x-www-form-urlencoded (also a query string) decoded into its pairs, in order.
 // std::nullopt on a bad percent escape.
@@ -78,7 +89,8 @@ struct UriParts {
   bool has_userinfo = false;
 };
 std::optional<UriParts> split_uri(std::string_view uri);
-// localhost, 127.0.0.0/8 and ::1.
+// mcpp::is_loopback_host (transport/http_security.hpp): "localhost", strict dotted-quad
+// 127.0.0.0/8, ::1 (brackets or not).
 bool is_loopback(std::string_view host);
 
 // Checks one redirect URI for an application type ("web", "native", or "" for a client ID

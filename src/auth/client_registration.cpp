@@ -320,13 +320,9 @@ HttpReply AuthorizationServer::Impl::register_dynamic(const HttpRequestInfo& req
   std::optional<ClientRecord> client =
       client_from_metadata(v.get_object(), "dcr", o.scopes_supported, err);
   if (!client) return oauth_error(400, err.error, err.description);
-  if (store.count_clients("dcr") >= static_cast<std::int64_t>(o.max_clients) &&
-      (store.prune_unused_clients(now() - 86'400) == 0 ||
-       store.count_clients("dcr") >= static_cast<std::int64_t>(o.max_clients))) {
-    return oauth_error(503, "temporarily_unavailable", "too many registered clients");
-  }
   client->client_id = random_token(18);
   client->issued_at = now();
+  client->registered_by = req.peer_address;
   json::object body = client->metadata;
   body["client_id"] = client->client_id;
   body["client_id_issued_at"] = client->issued_at;
@@ -336,7 +332,13 @@ HttpReply AuthorizationServer::Impl::register_dynamic(const HttpRequestInfo& req
     body["client_secret"] = secret;
     body["client_secret_expires_at"] = 0;
   }
-  store.put_client(*client);
+  authz::AdmissionLimits limits{static_cast<std::int64_t>(o.max_clients),
+                                static_cast<std::int64_t>(o.max_unused_clients_per_address), 0,
+                                !LoginThrottle::loopback_peer(req.peer_address)};
+  if (!store.admit_registration(*client, limits)) {
+    return oauth_error(503, "temporarily_unavailable",
+                       "every registered client is in use; try again later");
+  }
   return authz::json_reply(201, body);
 }
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "transport/http_security.hpp"
+
 namespace mcpp::auth {
 
 namespace {
@@ -28,7 +30,7 @@ std::int64_t delay_after(std::size_t failures) {
 }  // namespace
 
 bool LoginThrottle::loopback_peer(std::string_view a) {
-  return a == "::1" || a.starts_with("127.") || a.starts_with("::ffff:127.");
+  return is_loopback_host(a);
 }
 
 void LoginThrottle::prune(Entry& e, std::int64_t now) {

@@ -34,7 +34,7 @@ class LoginThrottle {
   // address's provisional one taken back.
   void succeeded(std::string_view user, std::string_view peer_address, std::int64_t now);
 
-  // Is this address a loopback one (127.0.0.0/8, ::1, ::ffff:127.x.y.z)?
+  // Is this address a loopback one (mcpp::is_loopback_host: 127.0.0.0/8, ::1, ::ffff:127.x.y.z)?
   static bool loopback_peer(std::string_view address);
 
  private:

@@ -26,6 +26,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "auth/authz_http.hpp"
+
 namespace mcpp::auth::authz {
 
 namespace asio = boost::asio;
@@ -115,7 +117,9 @@ bool is_public_address(const asio::ip::address& address) {
 
 Task<FetchedDocument> fetch_document(std::string url, const DocumentFetchOptions& o) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) throw std::runtime_error("the client_id is not a valid URL.");
+  if (!parsed || !authority_is_whole(*parsed)) {
+    throw std::runtime_error("the client_id is not a valid URL.");
+  }
   const boost::urls::url_view& u = *parsed;
   const std::string scheme = lowercase(u.scheme());
   const bool tls = scheme == "https";

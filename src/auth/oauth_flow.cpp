@@ -6,8 +6,10 @@
 #include <boost/url/url_view.hpp>
 #include <cctype>
 
+#include "auth/authz_http.hpp"
 #include "auth/crypto.hpp"
 #include "jsonrpc/message.hpp"
+#include "transport/http_security.hpp"
 
 namespace mcpp::auth::oauth {
 
@@ -165,7 +167,7 @@ std::string http_failure(std::string_view what, std::string_view endpoint, int s
 
 std::optional<UrlParts> split_url(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return std::nullopt;
+  if (!parsed || !authz::authority_is_whole(*parsed)) return std::nullopt;
   const boost::urls::url_view& u = *parsed;
   UrlParts p;
   p.scheme = lower(u.scheme());
@@ -235,7 +237,7 @@ std::string canonical_resource(std::string_view server_url) {
 bool is_loopback_url(std::string_view url) {
   auto u = split_url(url);
   if (!u) return false;
-  return u->host == "localhost" || u->host == "::1" || u->host.starts_with("127.");
+  return is_loopback_host(u->host);
 }
 
 void require_secure_url(std::string_view url, std::string_view what, bool allow_http) {

@@ -186,6 +186,17 @@ bool UsersFile::contains(std::string_view user) {
   return users_.find(user) != users_.end();
 }
 
+std::optional<std::string> UsersFile::credential(std::string_view user) {
+  std::lock_guard lock(mutex_);
+  try {
+    reload_if_changed();
+  } catch (const std::exception&) {
+  }
+  auto it = users_.find(user);
+  if (it == users_.end()) return std::nullopt;
+  return sha256_hex(it->second);
+}
+
 std::size_t UsersFile::size() {
   std::lock_guard lock(mutex_);
   return users_.size();

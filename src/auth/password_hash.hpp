@@ -31,6 +31,10 @@ class UsersFile {
   bool check(std::string_view user, std::string_view password);
   // True when `user` is (still) in the file.
   bool contains(std::string_view user);
+  // A fingerprint of `user`'s current password hash (SHA-256 hex of the users-file entry), or
+  // std::nullopt when the user is not in the file. Grants and sign-in sessions record it: a
+  // removed user or a changed password no longer matches, and what was granted stops working.
+  std::optional<std::string> credential(std::string_view user);
   std::size_t size();
 
   // Parses the text of a users file; throws std::runtime_error naming the bad line.

@@ -55,10 +55,15 @@ std::optional<ClientRecord> AuthorizationServer::Impl::authenticate_client(
   std::string secret;
   bool basic = false;
   std::string_view authorization = req.header("authorization");
-  if (authorization.size() > 6 &&
-      (authorization.substr(0, 6) == "Basic " || authorization.substr(0, 6) == "basic ")) {
+  // RFC 9110 §11.1: the scheme is case-insensitive, one or more spaces before the credentials.
+  std::string scheme(authorization.substr(0, 6));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (authorization.size() > 6 && scheme == "basic ") {
     basic = true;
-    auto decoded = base64_decode(authorization.substr(6));
+    std::string_view credentials = authorization.substr(6);
+    while (!credentials.empty() && credentials.front() == ' ') credentials.remove_prefix(1);
+    auto decoded = base64_decode(credentials);
     auto colon = decoded ? decoded->find(':') : std::string::npos;
     std::optional<std::string> id, pass;
     if (colon != std::string::npos) {
@@ -104,17 +109,17 @@ std::optional<ClientRecord> AuthorizationServer::Impl::authenticate_client(
 }
 
 authz::Issuance AuthorizationServer::Impl::new_issuance(const ClientRecord& client,
-                                                        std::int64_t now,
+                                                        std::int64_t now, std::int64_t grant_ends,
                                                         std::string& refresh) const {
   authz::Issuance issued;
   issued.client_id = client.client_id;
   issued.access_jti = random_token(16);
-  issued.access_expires_at = now + o.access_token_ttl.count();
+  issued.access_expires_at = std::min(now + o.access_token_ttl.count(), grant_ends);
   refresh.clear();
   if (has(client.grant_types, "refresh_token")) {
     refresh = random_token(32);
     issued.refresh_hash = sha256_hex(refresh);
-    issued.refresh_expires_at = now + o.refresh_token_ttl.count();
+    issued.refresh_expires_at = std::min(now + o.refresh_token_ttl.count(), grant_ends);
   }
   return issued;
 }
@@ -199,10 +204,17 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
           return false;
         }
       }
+      // The user may have been removed (or changed password) since approving.
+      std::string problem = credential_problem(record.grant.subject, record.grant.credential);
+      if (!problem.empty()) {
+        refusal = oauth_error(400, "invalid_grant", problem + "; sign in again");
+        return false;
+      }
       return true;
     };
     std::string refresh;
-    authz::Issuance issued = new_issuance(*client, t, refresh);
+    // The code was approved at most code_ttl ago: the grant's lifetime starts about now.
+    authz::Issuance issued = new_issuance(*client, t, t + o.grant_lifetime.count(), refresh);
     authz::CodeRecord record;
     std::vector<authz::RevokedToken> revoked_now;
     Redemption result = store.redeem_code(sha256_hex(code), t, accept, issued, record, revoked_now);
@@ -247,8 +259,24 @@ HttpReply AuthorizationServer::Impl::token(const HttpRequestInfo& req) {
       return oauth_error(400, "invalid_target", "this refresh token is for " + known->resource);
     }
   }
+  // The user must still exist with the password they approved with; the whole grant goes
+  // otherwise (its access tokens too).
+  if (std::string problem = credential_problem(known->subject, known->credential);
+      !problem.empty()) {
+    note_revoked(store.revoke_family(known->family, t));
+    return oauth_error(400, "invalid_grant", problem + "; sign in again");
+  }
+  const std::int64_t grant_ends = known->auth_time + o.grant_lifetime.count();
+  if (t >= grant_ends) {
+    const std::int64_t lifetime = o.grant_lifetime.count();
+    return oauth_error(400, "invalid_grant",
+                       "this sign-in is older than the grant lifetime (" +
+                           (lifetime % 86'400 == 0 ? std::to_string(lifetime / 86'400) + " days"
+                                                   : std::to_string(lifetime) + " seconds") +
+                           "); sign in again");
+  }
   std::string new_refresh;
-  authz::Issuance issued = new_issuance(*client, t, new_refresh);
+  authz::Issuance issued = new_issuance(*client, t, grant_ends, new_refresh);
   authz::Grant grant;
   std::vector<authz::RevokedToken> revoked_now;
   Redemption result = store.rotate_refresh_token(hash, t, issued, grant, revoked_now);

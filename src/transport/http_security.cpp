@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
+#include <optional>
 
 namespace mcpp {
 
@@ -47,14 +48,44 @@ Authority split_authority(std::string_view a) {
   return {a.substr(0, colon), a.substr(colon + 1)};
 }
 
+// "a.b.c.d": four decimal numbers 0-255 without leading zeros (inet_pton's strict form; the
+// looser inet_aton forms such as "127.1" or "0x7f.1" are refused). The first number, or nullopt.
+std::optional<int> strict_ipv4_first_octet(std::string_view s) {
+  int first = -1;
+  for (int part = 0; part < 4; ++part) {
+    std::size_t len = 0;
+    while (len < s.size() && s[len] >= '0' && s[len] <= '9') ++len;
+    if (len == 0 || len > 3 || (len > 1 && s[0] == '0')) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = 0; i < len; ++i) value = value * 10 + (s[i] - '0');
+    if (value > 255) return std::nullopt;
+    if (part == 0) first = value;
+    s.remove_prefix(len);
+    if (part < 3) {
+      if (s.empty() || s.front() != '.') return std::nullopt;
+      s.remove_prefix(1);
+    }
+  }
+  if (!s.empty()) return std::nullopt;
+  return first;
+}
+
 bool is_loopback_name(std::string_view host) {
   if (iequals(host, "localhost")) return true;
+  if (auto first = strict_ipv4_first_octet(host)) return *first == 127;
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
+  if (host.find(':') == std::string_view::npos || host.find('%') != std::string_view::npos) {
+    return false;  // not an IPv6 literal, or one with a zone
+  }
   boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(std::string(host), ec);
-  return !ec && addr.is_loopback();
+  auto v6 = boost::asio::ip::make_address_v6(std::string(host), ec);
+  if (ec || v6.scope_id() != 0) return false;
+  if (v6.is_loopback()) return true;
+  if (!v6.is_v4_mapped()) return false;
+  auto v4 = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6);
+  return (v4.to_uint() >> 24) == 127;
 }
 
 // An entry "host" allows every port; "host:port" one port.

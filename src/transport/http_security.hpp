@@ -10,7 +10,16 @@
 
 namespace mcpp {
 
-// True for 127.0.0.0/8, ::1 and "localhost".
+// The one definition of "loopback" in mcpp (the transport's DNS-rebinding defaults, `mcpp serve`'s
+// "no auth needed on loopback", OAuth redirect URIs and issuers, login throttling of peers):
+//   - "localhost", in any case, exactly (not "localhost." nor "x.localhost": names a resolver
+//     may send elsewhere);
+//   - an IPv4 address in 127.0.0.0/8 written as four decimal numbers 0-255 without leading
+//     zeros ("127.0.0.1"; not "127.1", "0177.0.0.1", "0x7f.0.0.1", "127.evil.example");
+//   - the IPv6 loopback ::1 in any spelling, bracketed or not ("[::1]", "0:0:0:0:0:0:0:1"), and
+//     IPv4-mapped 127.0.0.0/8 (::ffff:127.0.0.1, how a dual-stack socket reports a local peer);
+//     no zone ("::1%lo").
+// `host` is a host name or address as it appears in a URL, a Host header or a peer address.
 bool is_loopback_host(std::string_view host);
 
 // Which Host and Origin headers a server answers (see HttpOptions::allowed_hosts/origins).

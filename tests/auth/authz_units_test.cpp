@@ -9,6 +9,7 @@
 #include "auth/authz_http.hpp"
 #include "auth/crypto.hpp"
 #include "auth/login_throttle.hpp"
+#include "auth/oauth_flow.hpp"
 #include "auth/password_hash.hpp"
 
 namespace mcpp::auth::authz {
@@ -106,6 +107,30 @@ TEST(AuthzRedirects, MatchingIsExactButForLoopbackPorts) {
   EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1:3000/cb", "http://127.0.0.1:4000/other"));
   EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1:3000/cb", "http://localhost:3000/cb"));
   EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1:3000/cb?a=1", "http://127.0.0.1:4000/cb"));
+  // A name that merely starts like a loopback address is another host (whatever the port).
+  EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1:80.evil.example/cb"));
+  EXPECT_FALSE(redirect_uri_matches("http://127.0.0.1/cb", "http://127.0.0.1.evil.example/cb"));
+}
+
+// Boost.URL 1.81 splits "http://127.0.0.1.evil.example/cb" into host 127.0.0.1 and path
+// ".evil.example/cb"; the auth layer refuses such URIs rather than take them for loopback.
+TEST(AuthzRedirects, AnAddressFollowedByMoreNameIsNotThatAddress) {
+  for (const char* uri : {"http://127.0.0.1.evil.example/cb", "http://127.0.0.1:80.evil.example/",
+                          "http://[::1].evil.example/cb", "http://[::1]x/", "http://1.2.3.4x/"}) {
+    EXPECT_FALSE(split_uri(uri)) << uri;
+    EXPECT_FALSE(oauth::split_url(uri)) << uri;
+    EXPECT_FALSE(oauth::is_loopback_url(uri)) << uri;
+    EXPECT_NE(check_redirect_uri(uri, "native"), "") << uri;
+  }
+  for (const char* uri : {"http://127.0.0.1", "http://127.0.0.1:8080", "http://[::1]:9/cb",
+                          "https://mcp.example.com", "https://mcp.example.com/mcp?x=1"}) {
+    EXPECT_TRUE(split_uri(uri)) << uri;
+    EXPECT_TRUE(oauth::split_url(uri)) << uri;
+  }
+  EXPECT_TRUE(oauth::is_loopback_url("http://127.0.0.1:8080/cb"));
+  EXPECT_TRUE(oauth::is_loopback_url("http://[::1]/cb"));
+  EXPECT_FALSE(oauth::is_loopback_url("http://127.1/cb"));
+  EXPECT_FALSE(oauth::is_loopback_url("http://127.evil.example/cb"));
 }
 
 TEST(AuthzResources, CanonicalForm) {

@@ -195,6 +195,23 @@ TEST_F(ResourceServerTest, ValidTokenReachesTheHandler) {
   EXPECT_EQ(tool_text(r), "alice");
 }
 
+// RFC 9110 §11.1: the scheme is case-insensitive, and one or more spaces separate it from the
+// token.
+TEST_F(ResourceServerTest, TheBearerSchemeIsCaseInsensitive) {
+  start(false);
+  std::string t = token(claims("alice"));
+  for (std::string header : {"bearer " + t, "BEARER " + t, "bEaReR " + t, "Bearer   " + t}) {
+    HttpClient c(running_->port());
+    Response r = c.post(init_body(), {{"Authorization", header}});
+    EXPECT_EQ(r.result(), http::status::ok) << header.substr(0, 10) << ": " << r.body();
+  }
+  for (std::string header : {"Bearer" + t, "Bearers " + t, "Bearer\t" + t}) {
+    HttpClient c(running_->port());
+    Response r = c.post(init_body(), {{"Authorization", header}});
+    EXPECT_EQ(r.result(), http::status::bad_request) << header.substr(0, 10);
+  }
+}
+
 TEST_F(ResourceServerTest, RefusedTokensGet401InvalidToken) {
   start(false);
   Jwk other = Jwk::generate("ES256", "k1");

@@ -5,7 +5,7 @@
 // like a person would), takes the code back (checking state and iss), exchanges it for tokens
 // bound to the resource, initializes and calls a tool with the bearer token. Then: a token for
 // another resource gets 401, an expired token gets 401, refresh works and rotates, and after a
-// server restart the refresh token still works.
+// server restart the refresh token still works; `mcpp auth revoke` reaches the running server.
 //
 // Usage: node oauth_e2e.mjs --mcpp <binary> --work <dir>
 import { spawn } from 'node:child_process';
@@ -270,6 +270,19 @@ async function main() {
     check(revokedFamily.status === 401, 'and reuse revokes the tokens issued from it', `${revokedFamily.status}`);
 
     await connect(a, 'alice', 'correct horse', { replayCode: true });
+
+    // The operator lists the grants and revokes alice's while server-a runs: her access token
+    // (not yet seen by the server, which caches a token's verdict up to 5 s) gets 401 at once,
+    // her refresh token nothing.
+    const live = await connect(a, 'alice', 'correct horse');
+    const listed = execFileSync(args.mcpp, ['auth', 'tokens', '--auth-db', a.db]).toString();
+    check(listed.includes('alice') && listed.includes(live.client.client_id), 'mcpp auth tokens lists the grant', listed);
+    const revokedOut = execFileSync(args.mcpp, ['auth', 'revoke', '--auth-db', a.db, '--user', 'alice']).toString();
+    check(/^revoked [1-9][0-9]* grants?/.test(revokedOut), 'mcpp auth revoke --user revokes', revokedOut);
+    const afterRevoke = await useTool(a, live.tokens.access_token);
+    check(afterRevoke.status === 401 && /revoked/.test(afterRevoke.challenge || ''), 'the running server refuses the revoked access token', `${afterRevoke.status} ${afterRevoke.challenge}`);
+    const refreshRevoked = await postForm(asMeta.token_endpoint, { grant_type: 'refresh_token', refresh_token: live.tokens.refresh_token, client_id: live.client.client_id });
+    check(refreshRevoked.status === 400 && refreshRevoked.json?.error === 'invalid_grant', 'and its refresh token', JSON.stringify(refreshRevoked.json));
   } finally {
     await a.stop();
     await b.stop();

@@ -161,15 +161,54 @@ TEST(HttpHeaders, OriginPolicyWhenNotOnLoopback) {
   EXPECT_EQ(p.check_origin("", "mcp.example.com"), "");
 }
 
+// The one definition of loopback in mcpp: names and literals that could reach another machine
+// (through DNS, a resolver's lenient parsing or a zone) are not loopback.
 TEST(HttpHeaders, LoopbackNames) {
-  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
-  EXPECT_TRUE(is_loopback_host("127.1.2.3"));
-  EXPECT_TRUE(is_loopback_host("::1"));
-  EXPECT_TRUE(is_loopback_host("[::1]"));
-  EXPECT_TRUE(is_loopback_host("LocalHost"));
-  EXPECT_FALSE(is_loopback_host("0.0.0.0"));
-  EXPECT_FALSE(is_loopback_host("10.0.0.1"));
-  EXPECT_FALSE(is_loopback_host("localhost.evil.example"));
+  struct Case {
+    const char* host;
+    bool loopback;
+  };
+  const Case cases[] = {
+      {"127.0.0.1", true},
+      {"127.1.2.3", true},
+      {"127.255.255.255", true},
+      {"::1", true},
+      {"[::1]", true},
+      {"0:0:0:0:0:0:0:1", true},
+      {"[0000::0001]", true},
+      {"::ffff:127.0.0.1", true},  // a dual-stack socket's IPv4 loopback peer
+      {"[::ffff:127.9.8.7]", true},
+      {"LocalHost", true},
+      {"localhost", true},
+      {"127.evil.example", false},
+      {"127.0.0.1.nip.io", false},
+      {"127.0.0.1.", false},
+      {"127.1", false},  // inet_aton reads it as 127.0.0.1; a URL parser as a name
+      {"127.0.1", false},
+      {"0x7f.0.0.1", false},
+      {"0177.0.0.1", false},
+      {"127.00.0.1", false},
+      {"127.0.0.256", false},
+      {"127.0.0.1:80", false},
+      {"127.0.0.1 ", false},
+      {" 127.0.0.1", false},
+      {"2130706433", false},
+      {"1.2.3.4.127", false},
+      {"::ffff:10.0.0.1", false},
+      {"::2", false},
+      {"::1%lo", false},
+      {"[::1%25lo]", false},
+      {"[::1", false},
+      {"::", false},
+      {"localhost.", false},
+      {"x.localhost", false},
+      {"localhost.evil.example", false},
+      {"0.0.0.0", false},
+      {"10.0.0.1", false},
+      {"128.0.0.1", false},
+      {"", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(is_loopback_host(c.host), c.loopback) << c.host;
 }
 
 }  // namespace

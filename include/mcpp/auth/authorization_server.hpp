@@ -36,7 +36,11 @@ struct AuthorizationServerOptions {
   std::string users_file;
 
   std::chrono::seconds access_token_ttl{600};
+  // Each refresh token's lifetime (a client that does not refresh for this long signs in again).
   std::chrono::seconds refresh_token_ttl{std::chrono::hours(24 * 30)};
+  // The longest a grant lives, counted from the user's approval and carried through every
+  // refresh: no token of it outlives approval + grant_lifetime, then the user signs in again.
+  std::chrono::seconds grant_lifetime{std::chrono::hours(24 * 90)};
   std::chrono::seconds code_ttl{60};
   std::chrono::seconds session_ttl{std::chrono::hours(12)};    // the login cookie
   std::chrono::seconds request_ttl{std::chrono::minutes(15)};  // to finish the login page
@@ -50,10 +54,21 @@ struct AuthorizationServerOptions {
   bool allow_insecure_metadata_fetch = false;
   std::chrono::milliseconds metadata_fetch_timeout{5'000};
   std::size_t max_metadata_bytes = 64 * 1024;
-  // Dynamically registered clients kept at most; at the limit, registrations older than a day
-  // that never led to a token are dropped to make room.
+  // Dynamically registered clients kept at most. Registrations never used for an authorization
+  // (no code, token or grant) are dropped after a day, and make room at the limits: at
+  // max_clients, the oldest unused one of the address that holds the most unused ones; at
+  // max_unused_clients_per_address, the address's own oldest. A registration is refused (503)
+  // only when every one is in use. Per-address limits skip loopback peers (behind a tunnel or
+  // proxy every client comes from 127.0.0.1).
   std::size_t max_clients = 10'000;
-  std::size_t max_pending_requests = 10'000;  // login pages open at once (each one a row)
+  std::size_t max_unused_clients_per_address = 20;
+  // Login pages open at once (each one a row, 15 minutes at most). At a limit the oldest page
+  // makes room: of the same address (per address), of the same client from the address that
+  // opened most of them (per client), of the address that opened the most (in all). Never
+  // refused, so a flood from one address cannot lock others out.
+  std::size_t max_pending_requests = 10'000;
+  std::size_t max_pending_requests_per_address = 20;
+  std::size_t max_pending_requests_per_client = 1'000;
   // Client ID metadata documents kept at most (anyone can make the server fetch one); at the
   // limit, documents no token or open login page refers to are dropped, oldest first.
   std::size_t max_client_documents = 1'000;
@@ -74,6 +89,10 @@ struct ClientRegistration {
 
 class AuthorizationServer {
  public:
+  // How stale verify_access_token's view of the database may be: a grant revoked by another
+  // process, or a user removed from the users file, is refused at most this long after.
+  static constexpr int kGrantRecheckSeconds = 5;
+
   // Opens (or creates) the database and loads the users file. Throws std::runtime_error with a
   // clear message on a bad option, an unreadable users file or database.
   explicit AuthorizationServer(AuthorizationServerOptions options);
@@ -97,8 +116,11 @@ class AuthorizationServer {
   std::vector<Jwk> verification_keys() const;
 
   // Checks an access token this server issued for `resource`: signature (published keys),
-  // typ "at+jwt", iss, aud, exp (no leeway: same clock), iat (at most 60 s ahead) and
-  // revocation. Returns its claims; throws
+  // typ "at+jwt", iss, aud, exp (no leeway: same clock), iat (at most 60 s ahead), revocation,
+  // and its grant in the database: not revoked (`mcpp auth revoke`, from any process), its user
+  // still in the users file with the password they approved with. The database answer is cached
+  // per token for at most kGrantRecheckSeconds (revocations in this process take effect at once).
+  // Returns its claims; throws
   // JwtError (mcpp/auth/jwt.hpp in src/) saying what is wrong.
   json::object verify_access_token(std::string_view token, std::string_view resource) const;
   // The same for a token that may be for any of `resources` (e.g. the MCP endpoint and the legacy
