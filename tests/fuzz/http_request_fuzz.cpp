@@ -98,6 +98,7 @@ std::string check_responses(const std::string& wire) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Harness& h = harness();
+  h.io.restart();  // the previous input's poll() ran out of work, which stops the io_context
   tcp::socket client(h.io);
   client.connect(h.acceptor.local_endpoint());
   tcp::socket accepted = h.acceptor.accept();

@@ -53,7 +53,7 @@ void fuzz_form(std::string_view text) {
     std::set<std::string, std::less<>> seen;
     std::string first_repeat;
     for (const auto& [name, value] : *pairs) {
-      if (!seen.insert(name).second && first_repeat.empty()) first_repeat = name;
+      if (!name.empty() && !seen.insert(name).second && first_repeat.empty()) first_repeat = name;
       fuzz::check(params->has(name), "Params has every name");
     }
     fuzz::check(params->duplicate() == first_repeat, "duplicate() names the first repeat");
