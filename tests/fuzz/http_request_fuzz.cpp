@@ -106,8 +106,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Harness& h = harness();
   h.io.restart();  // the previous input's poll() ran out of work, which stops the io_context
   tcp::socket client(h.io);
-  client.connect(h.acceptor.local_endpoint());
-  tcp::socket accepted = h.acceptor.accept();
+  // libFuzzer's timer signal (SIGALRM, every second) may interrupt the blocking calls: retry.
+  error_code ec;
+  do {
+    client.close(ec);
+    client.connect(h.acceptor.local_endpoint(), ec);
+  } while (ec == asio::error::interrupted);
+  if (ec) mcpp::fuzz::fail("connect", ec.message());
+  tcp::socket accepted(h.io);
+  do {
+    h.acceptor.accept(accepted, ec);
+  } while (ec == asio::error::interrupted);
+  if (ec) mcpp::fuzz::fail("accept", ec.message());
   h.state.connections.fetch_add(1, std::memory_order_relaxed);
   mcpp::start_http_connection(h.state, std::move(accepted));
 
