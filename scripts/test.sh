@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of mcpp on a fresh Debian 12: installs what is missing, then builds and runs
-# the whole suite twice: a normal (release) build and an ASan+UBSan build. Exit code 0 = all passed
-# and none skipped.
+# the whole suite three times: a normal (release) build, an ASan+UBSan build, and the libFuzzer
+# targets (clang; each run for a short fixed number of executions). Exit code 0 = all passed and
+# none skipped.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,7 +10,7 @@ cd "$ROOT"
 "$ROOT/scripts/install-deps.sh"
 
 JOBS="${MCPP_JOBS:-$(nproc)}"
-PRESETS=("${@:-release asan-ubsan}")
+PRESETS=("${@:-release asan-ubsan fuzz}")
 # shellcheck disable=SC2206
 PRESETS=(${PRESETS[*]})
 

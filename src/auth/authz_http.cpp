@@ -143,6 +143,8 @@ std::optional<Params> Params::parse(std::string_view text, std::string* why) {
   std::unordered_set<std::string_view> seen;
   seen.reserve(p.pairs_.size());
   for (const auto& [name, value] : p.pairs_) {
+    // An empty name is no parameter anyone reads; as a duplicate it would read as "none".
+    if (name.empty()) continue;
     if (!seen.insert(name).second) {
       p.duplicate_ = name;
       break;

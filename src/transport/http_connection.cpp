@@ -11,7 +11,6 @@
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -488,13 +487,15 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection<Stream>>
 void start_http_connection(HttpServerState& state, tcp::socket socket) {
   auto ex = socket.get_executor();
   auto c = std::make_shared<TcpConnection<PlainStream>>(state, std::move(socket));
-  asio::co_spawn(ex, c->run(), asio::detached);
+  // The completion handler holds the connection until run() has started (and taken its own
+  // reference): called from a thread that does not run `ex`, co_spawn only posts the start.
+  asio::co_spawn(ex, c->run(), [c](const std::exception_ptr&) {});
 }
 
 void start_https_connection(HttpServerState& state, tcp::socket socket, asio::ssl::context& tls) {
   auto ex = socket.get_executor();
   auto c = std::make_shared<TcpConnection<TlsStream>>(state, TlsStream(std::move(socket), tls));
-  asio::co_spawn(ex, c->run(), asio::detached);
+  asio::co_spawn(ex, c->run(), [c](const std::exception_ptr&) {});
 }
 
 }  // namespace mcpp

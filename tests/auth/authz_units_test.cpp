@@ -27,6 +27,10 @@ TEST(AuthzForms, DecodesAndFindsDuplicates) {
   EXPECT_FALSE(p->has("e"));
   EXPECT_TRUE(p->duplicate().empty());
   EXPECT_EQ(Params::parse("a=1&b=2&a=3")->duplicate(), "a");
+  // Found by tests/fuzz/oauth_form_fuzz: a repeated empty name came first and was reported as
+  // "" (no duplicate), hiding a repeated parameter after it.
+  EXPECT_EQ(Params::parse("=1&=2&decision=allow&decision=deny")->duplicate(), "decision");
+  EXPECT_TRUE(Params::parse("=1&=2&a=3")->duplicate().empty());
   EXPECT_FALSE(Params::parse("a=%zz"));
   EXPECT_FALSE(Params::parse("a=%4"));
   // Values must be UTF-8 (they are stored as JSON and shown on pages).

@@ -410,6 +410,30 @@ TEST(HttpLingeringClose, AClientThatNeverStopsSendingIsCutOff) {
   while (!ec && std::chrono::steady_clock::now() - started < 20s) c.write_some(block, ec);
   // The drain is bounded (by time and bytes): the server closes while the client still writes.
   EXPECT_TRUE(ec) << "the server read for 20 s";
+
+// Found by tests/fuzz/http_request_fuzz: started from a thread that does not run the socket's
+// io_context, the connection was destroyed before its coroutine began (a use after free).
+TEST(HttpConnection, StartedFromAnotherThreadServesTheRequest) {
+  Server server;
+  HttpServerState state(server, HttpOptions{});
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  tcp::socket accepted = acceptor.accept();
+  state.connections.fetch_add(1);
+  start_http_connection(state, std::move(accepted));  // io is not running: the start is posted
+  std::string request = "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  asio::write(client, asio::buffer(request));
+  std::thread runner([&] { io.run_for(5s); });
+  beast::flat_buffer buffer;
+  http::response<http::string_body> r;
+  boost::system::error_code ec;
+  http::read(client, buffer, r, ec);
+  io.stop();
+  runner.join();
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.result(), http::status::not_found);
 }
 
 }  // namespace
