@@ -7,8 +7,7 @@ source "$(dirname "$0")/lib.bash"
 need_node
 for pkg in @modelcontextprotocol/sdk @modelcontextprotocol/client ajv ajv-formats; do
   if [ ! -d "$ROOT/.deps/node_modules/$pkg" ]; then
-    echo "SKIP: $pkg is not installed in $ROOT/.deps/node_modules (run scripts/install-deps.sh)"
-    exit 77
+    skip_test "$pkg is not installed in $ROOT/.deps/node_modules (run scripts/install-deps.sh)"
   fi
 done
 SPEC="$ROOT/../shared/spec"

@@ -9,7 +9,7 @@ source "$(dirname "$0")/host_lib.bash"
 need_node
 MEMORY_SERVER="$ROOT/.deps/node_modules/@modelcontextprotocol/server-memory/dist/index.js"
 if [ ! -f "$MEMORY_SERVER" ]; then
-  echo "SKIP: @modelcontextprotocol/server-memory not installed (scripts/npm-package.json)"; exit 0
+  skip_test "@modelcontextprotocol/server-memory not installed (scripts/npm-package.json)"
 fi
 start_model
 MEM="$WORK/memory.jsonl"
