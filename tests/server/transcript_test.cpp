@@ -25,6 +25,7 @@
 #include "../support/faulty_connection.hpp"
 #include "mcpp/connection.hpp"
 #include "mcpp/server.hpp"
+#include "server/server_access.hpp"
 #include "server/server_impl.hpp"
 
 namespace mcpp::testing {
@@ -120,7 +121,7 @@ std::unique_ptr<Server> fixture_server() {
 // Sessions (and other listeners) the server still has.
 std::size_t live_sessions(Server& server) {
   std::size_t n = 0;
-  server.impl()->for_each_listener([&](ChangeListener&) { ++n; });
+  detail::ServerAccess::impl(server)->for_each_listener([&](ChangeListener&) { ++n; });
   return n;
 }
 

@@ -410,6 +410,7 @@ TEST(HttpLingeringClose, AClientThatNeverStopsSendingIsCutOff) {
   while (!ec && std::chrono::steady_clock::now() - started < 20s) c.write_some(block, ec);
   // The drain is bounded (by time and bytes): the server closes while the client still writes.
   EXPECT_TRUE(ec) << "the server read for 20 s";
+}
 
 // Found by tests/fuzz/http_request_fuzz: started from a thread that does not run the socket's
 // io_context, the connection was destroyed before its coroutine began (a use after free).
