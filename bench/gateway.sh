@@ -70,16 +70,19 @@ for i in $(seq "$SESSIONS"); do
     -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
     -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}' |
     tr -d '\r' | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p')
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/servers/bench/mcp" -H "Mcp-Session-Id: $sid" \
-    -H 'MCP-Protocol-Version: 2025-11-25' -H 'Content-Type: application/json' \
-    -H 'Accept: application/json, text/event-stream' \
-    -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}'
+  for body in '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+    '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}'; do
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/servers/bench/mcp" -H "Mcp-Session-Id: $sid" \
+      -H 'MCP-Protocol-Version: 2025-11-25' -H 'Content-Type: application/json' \
+      -H 'Accept: application/json, text/event-stream' -d "$body"
+  done
 done
 sleep 0.5
 after=$(rss "$GW")
-children=$(pgrep -P "$GW" | wc -l)
+kids=$(pgrep -P "$GW" || true)
+children=$(echo "$kids" | grep -c . || true)
 child_kb=0
-for c in $(pgrep -P "$GW"); do child_kb=$(( child_kb + $(rss "$c") )); done
+for c in $kids; do child_kb=$(( child_kb + $(rss "$c") )); done
 echo "sessions $SESSIONS, children $children"
 echo "gateway RSS ${before} -> ${after} KiB: $(( (after - before) / SESSIONS )) KiB per idle session in the gateway"
 echo "children RSS total ${child_kb} KiB: $(( child_kb / (children > 0 ? children : 1) )) KiB per child"
