@@ -229,6 +229,8 @@ int main(int argc, char** argv) {
         qs.push_back(a);
         break;
       case 1:
+        // A prefix of at least 3 letters (the store refuses shorter ones as too broad).
+        if (a.size() < 3) continue;
         qs.push_back(a.substr(0, std::max<std::size_t>(3, a.size() - 2)) + "*");
         break;
       default:

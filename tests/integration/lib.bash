@@ -45,6 +45,7 @@ need_node() {
 # Starts `mcpp serve` on a free port with the given extra args; sets PORT and URL.
 start_server() {
   local log="$WORK/server.log"
+  : >"$log"  # exists before the server's shell opens it: the loop below reads it at once
   "$MCPP" serve --http 127.0.0.1:0 "$@" 2>"$log" &
   PIDS+=($!)
   for _ in $(seq 100); do
@@ -62,6 +63,7 @@ start_server() {
 # PORT and GATEWAY_PID; the log is $WORK/gateway.log.
 start_gateway() {
   local log="$WORK/gateway.log"
+  : >"$log"
   "$MCPP" gateway --http 127.0.0.1:0 --state "$WORK/gateway.sqlite" "$@" 2>"$log" &
   GATEWAY_PID=$!
   PIDS+=($GATEWAY_PID)
