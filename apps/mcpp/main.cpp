@@ -86,11 +86,12 @@ int main(int argc, char** argv) {
   add_knowledge_serve_options(*serve, knowledge);  // apps/mcpp/knowledge_commands.cpp
   add_knowledge_commands(app);                     // index, audit
   add_hash_password_command(app);
-  add_auth_commands(app);  // auth tokens, auth revoke (apps/mcpp/auth_commands.cpp)
+  add_auth_commands(app);    // auth tokens, auth revoke (apps/mcpp/auth_commands.cpp)
   add_client_commands(app);  // tools, resources, prompts, ping (apps/mcpp/client_commands.cpp)
-  add_connectors_commands(app);  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
-  add_chat_command(app);         // chat (apps/mcpp/chat_command.cpp)
-  add_gateway_command(app);      // gateway (apps/mcpp/gateway_command.cpp)
+  add_connectors_commands(
+      app);                  // connectors, host config|policy (apps/mcpp/connectors_commands.cpp)
+  add_chat_command(app);     // chat (apps/mcpp/chat_command.cpp)
+  add_gateway_command(app);  // gateway (apps/mcpp/gateway_command.cpp)
 
   CLI11_PARSE(app, argc, argv);
 
