@@ -10,6 +10,10 @@ SESSIONS="${3:-20}"
 MCPP="$BUILD/mcpp"
 LAT="$BUILD/bench/call_latency"
 WORK="$(mktemp -d)"
+# The logs exist before the loops that read them start (the servers open them a little later).
+: >"$WORK/gw.log"
+: >"$WORK/gw2.log"
+: >"$WORK/serve.log"
 GW=""
 cleanup() { [ -n "$GW" ] && kill "$GW" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -5,6 +5,7 @@ MODEL_LOG="$WORK/model.log"
 
 # Starts tests/host/scripted_model.mjs on a free port; sets LLM (its base URL).
 start_model() {
+  : >"$WORK/model.out"  # exists before the loop below reads it
   "$NODE" "$ROOT/tests/host/scripted_model.mjs" --port 0 --model test-model --log "$MODEL_LOG" \
     >"$WORK/model.out" 2>&1 &
   PIDS+=($!)
