@@ -34,8 +34,14 @@ fi
 # The consumer project, configured and built against the prefix only.
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+# Libraries built with ASan+UBSan (the asan-ubsan preset) need a consumer built with them too.
+sanitize=()
+if grep -q '^MCPP_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+  sanitize=(-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined
+            -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined)
+fi
 if ! cmake -S "$ROOT/tests/install/consumer" -B "$WORK/consumer" -DCMAKE_BUILD_TYPE=Debug \
-     -DCMAKE_PREFIX_PATH="$PREFIX" "${launcher[@]}" >"$WORK/configure.log" 2>&1; then
+     -DCMAKE_PREFIX_PATH="$PREFIX" "${launcher[@]}" "${sanitize[@]}" >"$WORK/configure.log" 2>&1; then
   echo "FAIL: configuring the consumer project"; cat "$WORK/configure.log"; exit 1
 fi
 if ! cmake --build "$WORK/consumer" >"$WORK/build.log" 2>&1; then
