@@ -12,7 +12,7 @@ APT_PACKAGES=(
   ccache libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev wrk nginx-light
-  libpoppler-cpp-dev sqlite3
+  libpoppler-cpp-dev sqlite3 procps
 )
 
 SUDO=""

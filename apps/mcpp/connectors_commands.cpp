@@ -433,16 +433,7 @@ int run_import(const Common& c, const std::string& file) {
     for (const auto& w : config.warnings) std::cerr << "warning: " << terminal_safe(w) << "\n";
     int failed = 0;
     for (const auto& entry : config.servers) {
-      ConnectorSpec spec;
-      spec.name = entry.name;
-      spec.command = entry.command;
-      spec.args = entry.args;
-      spec.env = entry.env;
-      spec.cwd = entry.cwd;
-      spec.url = entry.url;
-      spec.transport = entry.transport;
-      spec.headers = entry.headers;
-      spec.auth = spec.headers.empty() ? "none" : "headers";
+      ConnectorSpec spec = connector_spec_of(entry);
       if (store.find_connector(spec.name)) {
         std::cout << "skipped " << terminal_safe(spec.name)
                   << ": a connector of that name exists\n";

@@ -93,24 +93,14 @@ class Gateway::Impl : public std::enable_shared_from_this<Gateway::Impl> {
   // ---- specs -------------------------------------------------------------------------------
 
   host::ConnectorSpec spec_of(const UpstreamConfig& u) const {
-    host::ConnectorSpec s;
-    const ServerConfigEntry& e = u.server;
-    s.name = e.name;
-    s.command = e.command;
-    s.args = e.args;
-    s.cwd = e.cwd;
-    s.url = e.url;
-    s.transport = e.transport;
-    s.headers = e.headers;
-    s.auth = e.headers.empty() ? "none" : "headers";
-    // A clean environment: what programs need to run, the names passed through, its own env.
-    // Secrets of the gateway never reach a child unless named.
+    host::ConnectorSpec s = host::connector_spec_of(u.server);
+    // A clean environment: what programs need to run, the names passed through, its own env
+    // (the config's env wins). Secrets of the gateway never reach a child unless named.
     for (const auto& names : {options_.base_environment, u.env_passthrough}) {
       for (const auto& name : names) {
-        if (std::getenv(name.c_str())) s.env[name] = "env:" + name;
+        if (std::getenv(name.c_str())) s.env.try_emplace(name, "env:" + name);
       }
     }
-    for (const auto& [k, v] : e.env) s.env[k] = v;
     return s;
   }
 

@@ -326,6 +326,20 @@ json::object ConnectorSpec::to_json() const {
   return o;
 }
 
+ConnectorSpec connector_spec_of(const ServerConfigEntry& entry) {
+  ConnectorSpec spec;
+  spec.name = entry.name;
+  spec.command = entry.command;
+  spec.args = entry.args;
+  spec.env = entry.env;
+  spec.cwd = entry.cwd;
+  spec.url = entry.url;
+  spec.transport = entry.transport;
+  spec.headers = entry.headers;
+  spec.auth = spec.headers.empty() ? "none" : "headers";
+  return spec;
+}
+
 void validate_connector(const ConnectorSpec& spec) {
   const std::string who = "connector '" + spec.name + "'";
   if (!valid_name(spec.name)) {

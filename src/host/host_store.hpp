@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/server_config.hpp"
 #include "host/policy.hpp"
 #include "host/tool_pins.hpp"
 #include "mcpp/client.hpp"
@@ -68,6 +69,10 @@ struct ConnectorSpec {
 // Throws HostStoreError when the spec is not usable (name, icon, transport, auth, neither or both
 // of url and command, a header without a name...).
 void validate_connector(const ConnectorSpec& spec);
+
+// A server of an mcpServers file as a connector (`connectors import`, the gateway): where it is,
+// its env and headers (auth "headers" when it has any, else "none"); the rest at its defaults.
+ConnectorSpec connector_spec_of(const ServerConfigEntry& entry);
 
 // Resolves an `env:NAME` value from the environment; other values come back as they are. Throws
 // HostStoreError naming the variable and `what` (e.g. "header Authorization of connector gh")
